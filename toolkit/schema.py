@@ -37,6 +37,9 @@ class ConfigSchema:
     name: str
     description: str
     fields: tuple[Field, ...]
+    key: tuple[str, ...] = ()  # columns that identify a row across releases
+    derived: tuple[str, ...] = ()  # recomputed each build: changing only these is MINOR
+    provenance: tuple[str, ...] = ()  # how the row was made: changing only these is PATCH
 
     @property
     def features(self) -> datasets.Features:
@@ -134,4 +137,15 @@ def config_schema(name: str) -> ConfigSchema:
         fields = tuple(_parse_field(f) for f in raw["fields"])
     except (KeyError, TypeError) as exc:
         raise SchemaError(f"{name}.yaml: malformed field list ({exc})") from exc
-    return ConfigSchema(name=name, description=raw.get("description", ""), fields=fields)
+    schema = ConfigSchema(
+        name=name,
+        description=raw.get("description", ""),
+        fields=fields,
+        key=tuple(raw.get("key") or ()),
+        derived=tuple(raw.get("derived") or ()),
+        provenance=tuple(raw.get("provenance") or ()),
+    )
+    unknown = set(schema.key + schema.derived + schema.provenance) - set(schema.column_names)
+    if not schema.key or unknown:
+        raise SchemaError(f"{name}.yaml: key/derived/provenance name unknown {sorted(unknown)}")
+    return schema

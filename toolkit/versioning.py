@@ -1,0 +1,156 @@
+"""Semantic versions of a dataset, computed from the diff with the previous release.
+
+The rule (as Croissant does): PATCH = same records re-serialised; MINOR = additive (new
+rows, new columns, new configs, recomputed derived fields); MAJOR = rows edited, removed
+or moved between splits, columns removed or retyped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.errors import ReleaseError
+from toolkit.schema import ConfigSchema
+
+BUMPS = ("none", "patch", "minor", "major")
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        parts = text.strip().removeprefix("v").split(".")
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            raise ReleaseError(f"'{text}' is not a version of the form X.Y.Z")
+        return cls(*(int(p) for p in parts))
+
+    def bump(self, kind: str) -> Version:
+        if kind == "major":
+            return Version(self.major + 1, 0, 0)
+        if kind == "minor":
+            return Version(self.major, self.minor + 1, 0)
+        if kind == "patch":
+            return Version(self.major, self.minor, self.patch + 1)
+        return self
+
+    def kind_of_step_from(self, previous: Version) -> str:
+        """Which bump this version is relative to `previous` (none if not greater)."""
+        if self <= previous:
+            return "none"
+        if self.major > previous.major:
+            return "major"
+        return "minor" if self.minor > previous.minor else "patch"
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+@dataclass(frozen=True)
+class RowDigest:
+    split: str
+    content: str  # everything but derived and provenance fields
+    derived: str
+    provenance: str
+
+
+def _digest(values: dict[str, Any]) -> str:
+    blob = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+
+def row_digest(schema: ConfigSchema, row: dict[str, Any], split: str) -> tuple[tuple, RowDigest]:
+    key = tuple(row[k] for k in schema.key)
+    side = set(schema.derived) | set(schema.provenance)
+    return key, RowDigest(
+        split=split,
+        content=_digest({k: v for k, v in row.items() if k not in side}),
+        derived=_digest({k: row[k] for k in schema.derived}),
+        provenance=_digest({k: row[k] for k in schema.provenance}),
+    )
+
+
+@dataclass
+class ConfigDiff:
+    """What changed in one config between two releases (keys are row keys)."""
+
+    config: str
+    added: list[tuple] = field(default_factory=list)
+    removed: list[tuple] = field(default_factory=list)
+    changed: list[tuple] = field(default_factory=list)
+    moved: list[tuple] = field(default_factory=list)
+    rederived: list[tuple] = field(default_factory=list)
+    reprovenanced: list[tuple] = field(default_factory=list)
+    columns_added: list[str] = field(default_factory=list)
+    columns_removed: list[str] = field(default_factory=list)
+    new_config: bool = False
+    removed_config: bool = False
+
+    @property
+    def bump(self) -> str:
+        if self.removed or self.changed or self.moved or self.columns_removed:
+            return "major"
+        if self.removed_config:
+            return "major"
+        if self.added or self.rederived or self.columns_added or self.new_config:
+            return "minor"
+        return "patch" if self.reprovenanced else "none"
+
+
+def diff_digests(
+    config: str,
+    previous: dict[tuple, RowDigest] | None,
+    current: dict[tuple, RowDigest] | None,
+    previous_columns: Iterable[str] = (),
+    current_columns: Iterable[str] = (),
+) -> ConfigDiff:
+    diff = ConfigDiff(config, new_config=previous is None, removed_config=current is None)
+    previous, current = previous or {}, current or {}
+    for key, now in current.items():
+        before = previous.get(key)
+        if before is None:
+            diff.added.append(key)
+        elif before.content != now.content:
+            diff.changed.append(key)
+        elif before.split != now.split:
+            diff.moved.append(key)
+        elif before.derived != now.derived:
+            diff.rederived.append(key)
+        elif before.provenance != now.provenance:
+            diff.reprovenanced.append(key)
+    diff.removed = [key for key in previous if key not in current]
+    if previous and current:
+        diff.columns_added = [c for c in current_columns if c not in set(previous_columns)]
+        diff.columns_removed = [c for c in previous_columns if c not in set(current_columns)]
+    return diff
+
+
+def overall_bump(diffs: Iterable[ConfigDiff], bytes_changed: bool) -> str:
+    """The largest bump any config needs; PATCH when only the bytes changed."""
+    bump = max((d.bump for d in diffs), key=BUMPS.index, default="none")
+    return "patch" if bump == "none" and bytes_changed else bump
+
+
+def choose_version(previous: Version | None, bump: str, requested: str | None) -> Version:
+    """The version to release: the computed bump, or `requested` if it is at least that."""
+    computed = Version(1, 0, 0) if previous is None else previous.bump(bump)
+    if requested is None:
+        return computed
+    wanted = Version.parse(requested)
+    if previous is not None:
+        step = wanted.kind_of_step_from(previous)
+        if step == "none":
+            raise ReleaseError(f"--version {wanted} is not above the current release {previous}")
+        if BUMPS.index(step) < BUMPS.index(bump):
+            raise ReleaseError(
+                f"--version {wanted} is a {step.upper()} bump, but the changes since "
+                f"{previous} need {bump.upper()} (at least {computed})"
+            )
+    return wanted
