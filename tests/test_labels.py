@@ -259,3 +259,32 @@ def test_gold_rule_majority_of_three(export, users):
         (4, "Korea Utara"),  # NONE by all: the most recent carries it
     ]
     assert "ground truth" in gold.GOLD_RULE and "majority" in gold.GOLD_RULE
+
+
+def test_build_tables_types_every_config(export, users):
+    from toolkit.label_tables import build_tables, card_sections
+    from toolkit.schema import config_schema
+
+    built = build_tables(export, ARTICLES, users)
+    for name, table in built.tables.items():
+        assert table.schema == config_schema(name).arrow_schema, name
+    assert [t.num_rows for t in built.tables.values()] == [5, 4, 4, 1]
+    features = config_schema("entities").features
+    types = [features["type"].int2str(v) for v in built.tables["entities"]["type"].to_pylist()]
+    assert types == ["PER", "PER", "GPE", "PER", "PER"]
+    ner = built.tables["ner"].to_pylist()[0]
+    tags = config_schema("ner").features["labels"].feature.int2str(ner["labels"])
+    # gold = ann2's annotation (most recent of two): "Putin", "Kim Jong"
+    assert list(zip(ner["tokens"], tags, strict=True))[1:7] == [
+        ("Putin", "B-PER"),
+        ("🙂", "O"),
+        ("bertemu", "O"),
+        ("Kim", "B-PER"),
+        ("Jong", "I-PER"),
+        ("Un", "O"),
+    ]
+    sections = card_sections(built)
+    assert sections["Gold labels"] == gold.GOLD_RULE
+    assert "| Rusia | 0.000 | 1 | 2 |" in sections["Agreement"]
+    assert "exact 0.400, overlap 0.800" in sections["Agreement"]
+    assert "1 cancelled (skipped), 1 drafts" in sections["Label statistics"]
