@@ -1,0 +1,128 @@
+"""Fetch over real HTTP: paging, and bounded retries on 5xx and timeouts.
+
+A small local HTTP server plays Label Studio's export endpoints from a recorded export,
+so faults (503s, hangs) can be injected exactly; the real server is in test_pull.py.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from toolkit.errors import StudioError
+from toolkit.fetch import RetryPolicy, connect, fetch_export, with_retries
+
+RECORDED = json.loads(
+    (Path(__file__).parent / "recorded" / "export_two_annotators.json").read_text("utf-8")
+)
+KEY = "f00dfacef00dfacef00dfacef00dfacef00dface"
+FAST = RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.02, timeout=5)
+
+
+class FakeStudio(BaseHTTPRequestHandler):
+    failures = 0  # answer 503 to this many requests first
+    hang = 0.0  # seconds to sleep before answering
+    hits: list[str]
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def do_GET(self):
+        self.server.hits.append(self.path)
+        if self.server.hang:
+            time.sleep(self.server.hang)
+        if self.server.failures > 0:
+            self.server.failures -= 1
+            return self._send(503, {"detail": "restarting"})
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        if url.path == "/api/tasks/":
+            page, size = int(query["page"][0]), int(query["page_size"][0])
+            chunk = RECORDED[(page - 1) * size : page * size]
+            if not chunk:
+                return self._send(404, {"detail": "Invalid page."})
+            return self._send(200, {"tasks": [{"id": t["id"]} for t in chunk], "total": 3})
+        if url.path.endswith("/export"):
+            ids = {int(i) for i in query.get("ids[]", [])}
+            return self._send(200, [t for t in RECORDED if not ids or t["id"] in ids])
+        return self._send(404, {"detail": "not found"})
+
+    def _send(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture()
+def fake():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeStudio)
+    server.hits, server.failures, server.hang = [], 0, 0.0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def client(server, policy=FAST):
+    return connect(f"http://127.0.0.1:{server.server_address[1]}", KEY, policy)
+
+
+def test_fetch_pages_through_the_export(fake):
+    tasks = fetch_export(client(fake), 7, page_size=2, policy=FAST)
+    assert tasks == RECORDED
+    exports = [h for h in fake.hits if "/export" in h]
+    assert len(exports) == 2  # 3 tasks, 2 per request
+    assert all("ids%5B%5D=" in h or "ids[]=" in h for h in exports)
+
+
+def test_transient_503s_are_retried(fake):
+    fake.failures = 2
+    assert fetch_export(client(fake), 7, page_size=2, policy=FAST) == RECORDED
+    assert sum(1 for h in fake.hits if h.startswith("/api/tasks/")) == 2 + 2  # 2 failed, 2 pages
+
+
+def test_persistent_503_gives_up_after_the_bound_with_a_clean_error(fake):
+    fake.failures = 10**6
+    with pytest.raises(StudioError) as err:
+        fetch_export(client(fake), 7, policy=FAST)
+    assert len(fake.hits) == FAST.attempts
+    assert "after 3 attempts" in str(err.value) and "HTTP 503" in str(err.value)
+    assert KEY not in str(err.value) and err.value.__cause__ is None
+
+
+def test_timeouts_are_retried_then_reported(fake):
+    fake.hang = 1.0
+    policy = RetryPolicy(attempts=2, backoff=0.01, timeout=0.2)
+    with pytest.raises(StudioError, match=r"after 2 attempts.*ReadTimeout"):
+        fetch_export(client(fake, policy), 7, policy=policy)
+    assert len(fake.hits) == 2
+
+
+def test_unreachable_server_is_a_clean_error():
+    policy = RetryPolicy(attempts=2, backoff=0.01, timeout=1)
+    lone = connect("http://127.0.0.1:9", KEY, policy)  # discard port: nothing listens
+    with pytest.raises(StudioError, match="ConnectError") as err:
+        fetch_export(lone, 1, policy=policy)
+    assert KEY not in str(err.value)
+
+
+def test_4xx_is_not_retried(fake):
+    c = client(fake)
+    no_sdk_retry = {"max_retries": 0}
+    with pytest.raises(StudioError, match="refused a page: HTTP 404"):
+        with_retries(
+            lambda: c.tasks.list(project=7, page=99, page_size=10, request_options=no_sdk_retry),
+            "a page",
+            FAST,
+        )
+    assert len(fake.hits) == 1

@@ -1,0 +1,119 @@
+"""Pull finished labels from Label Studio into typed tables and the next release.
+
+Fetch (network) and save (transform + write) are separate: `fetch.fetch_export` pages
+through the project with bounded retries; `label_tables.build_tables` (pure) turns the export
+plus the release's article texts into the typed tables; `pull` ties both to
+`release.release_tables`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit import release
+from toolkit.agreement import Agreement, agreement
+from toolkit.fetch import (
+    DEFAULT_PAGE_SIZE,
+    RetryPolicy,
+    connect,
+    fetch_export,
+    fetch_users,
+    find_project,
+)
+from toolkit.label_tables import PullTables, annotations_from_rows, build_tables, card_sections
+from toolkit.labels import ArticleText
+from toolkit.schema import config_schema, label_names
+
+
+@dataclass
+class PullResult:
+    release: release.ReleaseResult
+    tables: PullTables
+
+
+def release_articles(release_dir: Path) -> dict[str, ArticleText]:
+    return {
+        row["id"]: ArticleText(row["text"], row["text_sha256"])
+        for row in release.read_articles(release_dir)
+    }
+
+
+def pull(
+    release_dir: Path,
+    *,
+    project: str | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    policy: RetryPolicy | None = None,
+    date: str | None = None,
+) -> PullResult:
+    """Export the project, check every label against the release's texts, and release
+    the label configs as the next version (none if nothing changed)."""
+    policy = policy or RetryPolicy()
+    release_dir = Path(release_dir)
+    articles = release_articles(release_dir)
+    title = project or release.dataset_name(release_dir)
+    client = connect(url, api_key, policy)
+    project_id = find_project(client, title, policy)
+    users = fetch_users(client, policy)
+    tasks = fetch_export(client, project_id, page_size=page_size, policy=policy)
+    built = build_tables(tasks, articles, users)
+    result = release.release_tables(
+        release_dir,
+        built.tables,
+        card_sections=card_sections(built),
+        date=date,
+        split_column={"ner": "id"},
+    )
+    return PullResult(result, built)
+
+
+@dataclass
+class LabelReport:
+    version: str
+    counts: dict[str, int]
+    agreement: Agreement
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "counts": self.counts, **self.agreement.as_dict()}
+
+
+def report(release_dir: Path) -> LabelReport:
+    """Label statistics and agreement of a release, read from its label configs."""
+    release_dir = Path(release_dir)
+    entities = list(release.read_rows(release_dir, "entities"))
+    stance = list(release.read_rows(release_dir, "stance"))
+    quarantine = list(release.read_rows(release_dir, "quarantine"))
+    decode = _decoder("entities")
+    entities = [decode(r) for r in entities]
+    stance = [_decoder("stance")(r) for r in stance]
+    agree = agreement(
+        entities,
+        stance,
+        annotations_from_rows(entities, stance),
+        label_names("stance_targets"),
+    )
+    counts = {
+        "entity_rows": len(entities),
+        "stance_rows": len(stance),
+        "gold_entities": sum(1 for r in entities if r["gold"]),
+        "relocated": sum(1 for r in entities if r["relocated"]),
+        "quarantined": len(quarantine),
+        "annotators": len({r["annotator"] for r in entities + stance}),
+    }
+    return LabelReport(release.current_version(release_dir), counts, agree)
+
+
+def _decoder(config: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """ClassLabel ints back to names (what agreement compares)."""
+    features = config_schema(config).features
+    names = {k: f.names for k, f in features.items() if hasattr(f, "names")}
+
+    def decode(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: (names[k][v] if k in names and v is not None else v) for k, v in row.items()}
+
+    return decode
