@@ -1,0 +1,172 @@
+"""Clutter rules shared by every publisher profile: which lines of a page are not article
+text, and why. Each rule is a (reason, pattern) pair matched against one whole line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_I = re.IGNORECASE
+
+
+@dataclass
+class Line:
+    """One line of a page; `hint` is what the page's markup said it is, when known."""
+
+    text: str
+    hint: str | None = None  # heading | quote | headline (an <h1>) | None
+
+
+def _rules(reason: str, *patterns: str, flags: int = _I) -> list[tuple[str, re.Pattern[str]]]:
+    return [(reason, re.compile(rf"^(?:{p})$", flags)) for p in patterns]
+
+
+_SOCIAL = r"(?:Facebook|Twitter|X|WhatsApp|Telegram|LINE|Email)"
+
+# Order matters: the first rule that matches a line names the reason.
+LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
+    *_rules(
+        "share",
+        r"Dapatkan Berita Pilihan",
+        r"di WhatsApp Anda",
+        r"Baca WhatsApp \w+",
+        r"Ikuti kami di.*",
+        r"Ikuti (?:saluran|channel|berita|update|kanal)\b.{0,120}"
+        r"(?:WhatsApp|Google News|Telegram).*",
+        r".{0,60}\b(?:gabung|bergabung|join)\b.{0,60}(?:WhatsApp|Telegram)\b.*",
+        r"(?:Bagikan|Share)(?: (?:artikel|berita) ini)?\s*:?.{0,40}",
+        r"Salin tautan|Tautan tersalin|Link tersalin",
+        rf"{_SOCIAL}(?: ?[|,] ?{_SOCIAL})+",
+        r"Follow (?:us|kami) .{0,60}",
+    ),
+    *_rules(
+        "banner",
+        r"Nikmati berita interaktif.*",
+        r"Tribun|Tribunnews|Tribunnews\.com|TribunX|Tribun Network",
+        r"detikNews|detikcom|Liputan6|Liputan6\.com",
+        r"Kompas\.com|KOMPAS\.com|CNN Indonesia|ANTARA|ANTARA News|Antaranews\.com",
+        r"(?:Berita|Video|Foto) (?:Terkini|Terpopuler|Populer)",
+        r"Login|Masuk|Daftar|Beranda|Home|Menu|Cari|Search|Newsletter",
+    ),
+    *_rules(
+        "navigation",
+        r"Atas|Kembali ke atas|Sukses|Selengkapnya|Tutup|Close|Lihat semua|Tampilkan semua",
+        r"(?:Home|Beranda)(?: ?[>»/›] ?[\w .&-]{1,30}){1,5}",
+    ),
+    *_rules(
+        "related-link",
+        r"(?:Baca|Lihat|Simak|Tonton|Saksikan) "
+        r"(?:juga|pula|lainnya|selengkapnya|berita lainnya)\b.*",
+        r"Simak (?:juga )?video.*|Saksikan video pilihan.*|Video pilihan.*",
+        r"(?:Berita|Artikel) (?:rekomendasi|terkait|lainnya|pilihan)",
+        r"Rekomendasi untuk Anda|Terkait",
+        r"(?:Berita|Artikel) (?:rekomendasi|terkait) ?:.*",
+    ),
+    *_rules(
+        "ad-marker",
+        r"ADVERTISEMENT|Advertisement|Iklan|Hide Ads|Sponsored|Konten Bersponsor",
+        r"SCROLL TO CONTINUE WITH CONTENT|SCROLL TO RESUME CONTENT|CONTINUE READING BELOW",
+        r"\[iklan_?\d*\]|\[Gambas:[^\]]*\]|\[ads?\d*\]|\[sisip_\w+\]",
+    ),
+    *_rules(
+        "pagination",
+        r"Halaman \d+ dari \d+|\d+ dari \d+ halaman|Halaman \d+|Halaman ?:? ?(?:\d+ ?)+",
+        r"Halaman (?:selanjutnya|berikutnya|sebelumnya)",
+        r"Selanjutnya|Sebelumnya|Next|Prev|Berikutnya",
+        r"(?:\d+ ){1,9}\d+|(?:\d+ )*(?:Next|Selanjutnya|»|›)",
+    ),
+    *_rules(
+        "footer",
+        r"(?:©|\(c\)|Copyright|Hak ?cipta).*",
+        r".{0,80}\bAll Rights? Reserved\.?.*",
+        r"Tautan sumber|Sumber tautan|Komentar(?: \(\d+\))?|Tulis komentar|Kirim komentar",
+        r"Sumber: [\w.-]+\.(?:com|id|co\.id|net)",
+        r"Artikel ini (?:telah )?(?:tayang|terbit|diterbitkan|ditayangkan) di .*",
+    ),
+    # Editor initials that close a detik/CNN-style article: "(maa/maa)", "(khr/dna)".
+    *_rules("byline", r"\([a-z]{2,5}(?:/[a-z]{2,5})+\)"),
+    *_rules("photo-widget", r"zoom-in\b.*"),
+]
+
+# A photo credit standing alone: "Mikhail METZEL / POOL / AFP", "Foto: AFP", "Dok. Humas".
+_AGENCIES = (
+    r"AFP|AP|REUTERS|Reuters|ANTARA(?: FOTO)?|Antara|POOL|SPUTNIK|Sputnik|EPA|Getty(?: Images)?|"
+    r"XINHUA|Xinhua|KCNA|Yonhap|Anadolu|Bloomberg|istimewa|Istimewa|ISTIMEWA|dok\.?\w*|Dok\.?\w*|"
+    r"Shutterstock|Freepik|Unsplash|File Photo|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,4}(?:/[\w .]+)?"
+)
+CREDIT_LINE = re.compile(
+    rf"^(?:(?:Foto|Photo|Ilustrasi|Sumber foto|Dok\.?)\s*:\s*.{{1,60}}|"
+    rf"(?:[\w.'-]+ ){{0,4}}[\w.'-]+(?: ?/ ?(?:[\w.'-]+ ){{0,3}}[\w.'-]+){{0,4}}"
+    rf" ?/ ?(?:{_AGENCIES}))$"
+)
+# A caption: some text, then a parenthesised photo credit or a trailing "Foto: ..." credit.
+CAPTION_LINE = re.compile(
+    rf"^.{{8,}}?(?:\((?:[^()]*(?:{_AGENCIES})[^()]*|[^()]*/[^()]*)\)(?: ?\([^()]*\))?"
+    rf"|\bFoto ?: ?[\w ./-]{{1,50}}|\bAcquire Licensing Rights)$"
+)
+CAPTION_START = re.compile(
+    r"^(?:\(FILES?\)|FILE PHOTO|FOTO ?:|Foto ?:|Ilustrasi ?:)", re.IGNORECASE
+)
+
+# Datelines opening the lead paragraph: "TRIBUNNEWS.COM -", "Liputan6.com, Moskow -",
+# "JAKARTA, KOMPAS.com -", "Jakarta, CNN Indonesia --", "Jakarta (ANTARA) -", "Jakarta -".
+_PLACE = r"[A-Z][A-Za-z'.]*(?: [A-Z][A-Za-z'.]*){0,3}"
+_SITE = r"[A-Za-z0-9][\w-]*(?:\.[A-Za-z][\w-]*)*\.(?:COM|com|CO\.ID|co\.id|ID|id|NET|net)"
+DATELINE = re.compile(
+    rf"^(?:(?:{_PLACE}, )?{_SITE}(?:, ?{_PLACE})?|{_PLACE}, CNN Indonesia"
+    rf"|{_PLACE} \((?:ANTARA|Antara|ANTARA News)\)"
+    rf"|{_PLACE}(?: \([A-Za-z]+\))?)\s?[-–—]{{1,2}}(?: |$)"
+)
+# A standalone dateline line ("Jakarta -") must be short: a place and a dash, nothing else.
+STANDALONE_DATELINE = re.compile(rf"^(?:{_PLACE}|{_SITE}(?:, ?{_PLACE})?)\s?[-–—]{{1,2}}$")
+
+_SENTENCE_END = re.compile(r"[.,;:\"”’')]$")
+
+
+def clutter_reason(line: str) -> str | None:
+    """The reason this line is clutter, or None when it may be article text."""
+    for reason, pattern in LINE_RULES:
+        if pattern.match(line):
+            return reason
+    return None
+
+
+def is_credit(line: str) -> bool:
+    return len(line) <= 90 and bool(CREDIT_LINE.match(line))
+
+
+def is_caption(line: str) -> bool:
+    """A photo caption: text closed by a photo credit, or opened by a caption marker."""
+    if CAPTION_START.match(line):
+        return True
+    if not CAPTION_LINE.match(line):
+        return False
+    # A closing "(Tribunnews.com/Whiesa)" alone is a byline, not a caption.
+    return not line.startswith("(")
+
+
+def is_heading_like(line: str) -> bool:
+    """Short, unpunctuated, capitalised: how section subheads look in plain-text pages."""
+    words = line.split()
+    return (
+        1 <= len(words) <= 14
+        and len(line) <= 110
+        and not _SENTENCE_END.search(line)
+        and (line[0].isupper() or line[0].isdigit())
+        and not line.startswith(('"', "“", "'", "‘"))
+    )
+
+
+def split_dateline(line: str) -> tuple[str, str] | None:
+    """("TRIBUNNEWS.COM -", rest) when the line opens with a dateline, else None."""
+    match = DATELINE.match(line)
+    if not match:
+        return None
+    rest = line[match.end() :].strip()
+    if not rest:
+        return None
+    return match.group(0).strip(), rest
+
+
+QUOTE_OPENERS = ('"', "“", "'", "‘", "«", "„")
