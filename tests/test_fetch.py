@@ -16,20 +16,17 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from toolkit.errors import StudioError
-from toolkit.fetch import RetryPolicy, connect, fetch_export, with_retries
+from toolkit.fetch import fetch_export
+from toolkit.studio_client import connect
 
 RECORDED = json.loads(
     (Path(__file__).parent / "recorded" / "export_two_annotators.json").read_text("utf-8")
 )
 KEY = "f00dfacef00dfacef00dfacef00dfacef00dface"
-FAST = RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.02, timeout=5)
+FAST = {"retries": 2, "backoff": 0.01, "timeout": 5.0}  # 3 attempts in all
 
 
 class FakeStudio(BaseHTTPRequestHandler):
-    failures = 0  # answer 503 to this many requests first
-    hang = 0.0  # seconds to sleep before answering
-    hits: list[str]
-
     def log_message(self, *args):  # keep test output clean
         pass
 
@@ -49,7 +46,7 @@ class FakeStudio(BaseHTTPRequestHandler):
                 return self._send(404, {"detail": "Invalid page."})
             return self._send(200, {"tasks": [{"id": t["id"]} for t in chunk], "total": 3})
         if url.path.endswith("/export"):
-            ids = {int(i) for i in query.get("ids[]", [])}
+            ids = set() if self.server.ignore_ids else {int(i) for i in query.get("ids[]", [])}
             return self._send(200, [t for t in RECORDED if not ids or t["id"] in ids])
         return self._send(404, {"detail": "not found"})
 
@@ -65,7 +62,7 @@ class FakeStudio(BaseHTTPRequestHandler):
 @pytest.fixture()
 def fake():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeStudio)
-    server.hits, server.failures, server.hang = [], 0, 0.0
+    server.hits, server.failures, server.hang, server.ignore_ids = [], 0, 0.0, False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -73,12 +70,13 @@ def fake():
     server.server_close()
 
 
-def client(server, policy=FAST):
-    return connect(f"http://127.0.0.1:{server.server_address[1]}", KEY, policy)
+def client(server, options=FAST):
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    return connect(url, KEY, check=False, **options)
 
 
 def test_fetch_pages_through_the_export(fake):
-    tasks = fetch_export(client(fake), 7, page_size=2, policy=FAST)
+    tasks = fetch_export(client(fake), 7, page_size=2)
     assert tasks == RECORDED
     exports = [h for h in fake.hits if "/export" in h]
     assert len(exports) == 2  # 3 tasks, 2 per request
@@ -87,42 +85,35 @@ def test_fetch_pages_through_the_export(fake):
 
 def test_transient_503s_are_retried(fake):
     fake.failures = 2
-    assert fetch_export(client(fake), 7, page_size=2, policy=FAST) == RECORDED
+    assert fetch_export(client(fake), 7, page_size=2) == RECORDED
     assert sum(1 for h in fake.hits if h.startswith("/api/tasks/")) == 2 + 2  # 2 failed, 2 pages
 
 
 def test_persistent_503_gives_up_after_the_bound_with_a_clean_error(fake):
     fake.failures = 10**6
     with pytest.raises(StudioError) as err:
-        fetch_export(client(fake), 7, policy=FAST)
-    assert len(fake.hits) == FAST.attempts
-    assert "after 3 attempts" in str(err.value) and "HTTP 503" in str(err.value)
+        fetch_export(client(fake), 7)
+    assert len(fake.hits) == 3  # one try and two retries
+    assert "HTTP 503" in str(err.value) and "list page 1 of the tasks" in str(err.value)
     assert KEY not in str(err.value) and err.value.__cause__ is None
 
 
 def test_timeouts_are_retried_then_reported(fake):
     fake.hang = 1.0
-    policy = RetryPolicy(attempts=2, backoff=0.01, timeout=0.2)
-    with pytest.raises(StudioError, match=r"after 2 attempts.*ReadTimeout"):
-        fetch_export(client(fake, policy), 7, policy=policy)
+    with pytest.raises(StudioError, match="timed out"):
+        fetch_export(client(fake, {"retries": 1, "backoff": 0.01, "timeout": 0.2}), 7)
     assert len(fake.hits) == 2
 
 
 def test_unreachable_server_is_a_clean_error():
-    policy = RetryPolicy(attempts=2, backoff=0.01, timeout=1)
-    lone = connect("http://127.0.0.1:9", KEY, policy)  # discard port: nothing listens
-    with pytest.raises(StudioError, match="ConnectError") as err:
-        fetch_export(lone, 1, policy=policy)
+    # the discard port: nothing listens
+    lone = connect("http://127.0.0.1:9", KEY, check=False, retries=1, backoff=0.01, timeout=1.0)
+    with pytest.raises(StudioError, match="cannot reach") as err:
+        fetch_export(lone, 1)
     assert KEY not in str(err.value)
 
 
-def test_4xx_is_not_retried(fake):
-    c = client(fake)
-    no_sdk_retry = {"max_retries": 0}
-    with pytest.raises(StudioError, match="refused a page: HTTP 404"):
-        with_retries(
-            lambda: c.tasks.list(project=7, page=99, page_size=10, request_options=no_sdk_retry),
-            "a page",
-            FAST,
-        )
-    assert len(fake.hits) == 1
+def test_an_export_that_disagrees_with_the_task_list_is_refused(fake):
+    fake.ignore_ids = True  # a server that ignored the filter would send everything twice
+    with pytest.raises(StudioError, match="returned 6 tasks for the 3 listed"):
+        fetch_export(client(fake), 7, page_size=2)

@@ -15,17 +15,11 @@ from typing import Any
 
 from toolkit import release
 from toolkit.agreement import Agreement, agreement
-from toolkit.fetch import (
-    DEFAULT_PAGE_SIZE,
-    RetryPolicy,
-    connect,
-    fetch_export,
-    fetch_users,
-    find_project,
-)
+from toolkit.fetch import DEFAULT_PAGE_SIZE, fetch_export, fetch_users, find_project
 from toolkit.label_tables import PullTables, annotations_from_rows, build_tables, card_sections
 from toolkit.labels import ArticleText
 from toolkit.schema import config_schema, label_names
+from toolkit.studio_client import connect
 
 
 @dataclass
@@ -48,19 +42,18 @@ def pull(
     url: str | None = None,
     api_key: str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
-    policy: RetryPolicy | None = None,
+    client_options: dict[str, Any] | None = None,
     date: str | None = None,
 ) -> PullResult:
     """Export the project, check every label against the release's texts, and release
     the label configs as the next version (none if nothing changed)."""
-    policy = policy or RetryPolicy()
     release_dir = Path(release_dir)
     articles = release_articles(release_dir)
     title = project or release.dataset_name(release_dir)
-    client = connect(url, api_key, policy)
-    project_id = find_project(client, title, policy)
-    users = fetch_users(client, policy)
-    tasks = fetch_export(client, project_id, page_size=page_size, policy=policy)
+    client = connect(url, api_key, **(client_options or {}))
+    project_id = find_project(client, title)
+    users = fetch_users(client)
+    tasks = fetch_export(client, project_id, page_size=page_size)
     built = build_tables(tasks, articles, users)
     result = release.release_tables(
         release_dir,
