@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from toolkit.labels import Annotation
@@ -24,12 +23,10 @@ GOLD_RULE = (
     "counts once per article, with their most recently updated annotation."
 )
 
-_EPOCH = datetime.min.isoformat()
 
-
-def _recency(ann: Annotation) -> tuple[str, int]:
-    # ISO strings of aware datetimes in one zone sort like the datetimes; the id breaks ties
-    return (ann.updated_at.isoformat() if ann.updated_at else _EPOCH, ann.annotation_id)
+def _recency(ann: Annotation) -> tuple[float, int]:
+    # later update first; the annotation id (creation order) breaks ties
+    return (ann.updated_at.timestamp() if ann.updated_at else float("-inf"), ann.annotation_id)
 
 
 def effective_annotations(annotations: Iterable[Annotation]) -> dict[str, list[Annotation]]:

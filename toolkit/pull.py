@@ -8,6 +8,7 @@ plus the release's article texts into the typed tables; `pull` ties both to
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 from toolkit import release
 from toolkit.agreement import Agreement, agreement
+from toolkit.errors import ReleaseError
 from toolkit.fetch import DEFAULT_PAGE_SIZE, fetch_export, fetch_users, find_project
 from toolkit.label_tables import PullTables, annotations_from_rows, build_tables, card_sections
 from toolkit.labels import ArticleText
@@ -69,15 +71,23 @@ def pull(
 class LabelReport:
     version: str
     counts: dict[str, int]
+    quarantine_reasons: dict[str, int]
     agreement: Agreement
 
     def as_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "counts": self.counts, **self.agreement.as_dict()}
+        return {
+            "version": self.version,
+            "counts": self.counts,
+            "quarantine_reasons": self.quarantine_reasons,
+            **self.agreement.as_dict(),
+        }
 
 
 def report(release_dir: Path) -> LabelReport:
     """Label statistics and agreement of a release, read from its label configs."""
     release_dir = Path(release_dir)
+    if not release.config_files(release_dir, "entities"):
+        raise ReleaseError(f"{release_dir} holds no labels yet; run `toolkit pull` first")
     entities = list(release.read_rows(release_dir, "entities"))
     stance = list(release.read_rows(release_dir, "stance"))
     quarantine = list(release.read_rows(release_dir, "quarantine"))
@@ -98,7 +108,8 @@ def report(release_dir: Path) -> LabelReport:
         "quarantined": len(quarantine),
         "annotators": len({r["annotator"] for r in entities + stance}),
     }
-    return LabelReport(release.current_version(release_dir), counts, agree)
+    reasons = Counter(r["reason"] for r in quarantine)
+    return LabelReport(release.current_version(release_dir), counts, dict(reasons), agree)
 
 
 def _decoder(config: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
