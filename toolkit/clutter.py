@@ -39,6 +39,7 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"Salin tautan|Tautan tersalin|Link tersalin",
         rf"{_SOCIAL}(?: ?[|,] ?{_SOCIAL})+",
         r"Follow (?:us|kami) .{0,60}",
+        r"Simak breaking news.{0,200}|.{0,200}\b(?:WhatsApp|Telegram) Channel\b.{0,40}",
     ),
     *_rules(
         "banner",
@@ -92,7 +93,7 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
 # A photo credit standing alone: "Mikhail METZEL / POOL / AFP", "Foto: AFP", "Dok. Humas".
 _AGENCIES = (
     r"AFP|AP|REUTERS|Reuters|ANTARA(?: FOTO)?|Antara|POOL|SPUTNIK|Sputnik|EPA|Getty(?: Images)?|"
-    r"XINHUA|Xinhua|KCNA|Yonhap|Anadolu|Bloomberg|istimewa|Istimewa|ISTIMEWA|dok\.?\w*|Dok\.?\w*|"
+    r"TRIBUN[\w-]*|Tribun[\w-]*|KOMPAS(?:\.com)?|XINHUA|Xinhua|KCNA|Yonhap|Anadolu|Bloomberg|istimewa|Istimewa|ISTIMEWA|dok\.?\w*|Dok\.?\w*|"
     r"Shutterstock|Freepik|Unsplash|File Photo|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,4}(?:/[\w .]+)?"
 )
 CREDIT_LINE = re.compile(

@@ -46,6 +46,9 @@ DEFAULT_LANGUAGES = frozenset({"id"})
 MIN_BODY_WORDS = 15  # fewer words than this after cleaning is not an article
 _LEAD_SEARCH = 8  # the lead's dateline is looked for among the first few candidate lines
 _CAPTION_PAIR_PREFIX = 40
+_RELATED_LIST_MAX = 3
+_BREADCRUMB_MAX = 3
+_BARE_RELATED = re.compile(r"^(?:Baca|Lihat|Simak) (?:juga|pula|lainnya)\s*:?$", re.IGNORECASE)
 
 
 @dataclass
@@ -298,6 +301,7 @@ class _Layout:
         self.lead_text: str | None = None
         self._classify_lines()
         self._pair_captions()
+        self._related_link_lists()
         self._cut_after_end()
         title_index = self._find_title()
         self._find_lead(title_index)
@@ -370,6 +374,16 @@ class _Layout:
                     if self.fate[j] is None:
                         self.fate[j] = "caption"
 
+    def _related_link_lists(self) -> None:
+        """A bare "Baca Juga" line heads a list of linked headlines on the following lines."""
+        for i, line in enumerate(self.lines):
+            if self.fate[i] != "related-link" or not _BARE_RELATED.match(line.text):
+                continue
+            for j in range(i + 1, min(i + 1 + _RELATED_LIST_MAX, len(self.lines))):
+                if self.fate[j] is not None or not _headline_shaped(self.lines[j].text):
+                    break
+                self.fate[j] = "related-link"
+
     def _cut_after_end(self) -> None:
         """After the closing byline ("(maa/maa)", "(Tribunnews.com/...)") comes page furniture."""
         for end in self.end_indices:
@@ -384,14 +398,25 @@ class _Layout:
         title_index = None
         if self.page.title:
             self.title = self.page.title
-        elif candidates and _headline_shaped(self.lines[candidates[0]].text):
-            first = candidates[0]
-            if split_dateline(self.lines[first].text) is None and (
-                self.profile.headline_first or self._confirmed_headline(first)
+        elif candidates:
+            # Breadcrumbs ("Berita", "Megapolitan") may sit above the headline.
+            crumbs = []
+            for i in candidates[:_BREADCRUMB_MAX]:
+                if len(self.lines[i].text.split()) > 2:
+                    break
+                crumbs.append(i)
+            first = next((c for c in candidates if c not in crumbs), candidates[0])
+            text = self.lines[first].text
+            if (
+                _headline_shaped(text)
+                and split_dateline(text) is None
+                and (self.profile.headline_first or self._confirmed_headline(first))
             ):
-                self.title = self.lines[first].text
+                self.title = text
                 self.fate[first] = "title"
                 title_index = first
+                for i in crumbs:
+                    self.fate[i] = "navigation"
         if self.title:
             key = self.title.casefold()
             for i, line in enumerate(self.lines):

@@ -81,7 +81,7 @@ def _lines(main: lxml.etree._Element):
 
 
 def _add_page_details(html: str, page: HtmlPage) -> None:
-    """Captions, a printed <time> and timestamped meta tags, read from the raw page."""
+    """Captions, a printed publication time or a timestamped meta tag, from the raw page."""
     try:
         tree = lxml.html.fromstring(html.encode("utf-8"))
     except (lxml.etree.ParserError, ValueError):
@@ -91,9 +91,10 @@ def _add_page_details(html: str, page: HtmlPage) -> None:
         for c in tree.iter("figcaption")
         if c.text_content().strip()
     ]
-    for time_el in tree.iter("time"):
-        printed = parse_printed_time(" ".join(time_el.text_content().split()))
-        if printed and printed[1]:
+    # A printed "Kamis, 18 Jan 2024 15:40 WIB" in any short element (trafilatura drops it).
+    for element in tree.iter("time", "div", "span", "p", "li"):
+        text = " ".join(element.text_content().split())
+        if len(text) <= 80 and (printed := parse_printed_time(text)) and printed[1]:
             page.published_at = printed[0]
             return
     for meta in tree.iter("meta"):

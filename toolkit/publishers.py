@@ -40,6 +40,10 @@ SHARED_AUTHOR_LINES = _re(
     r"(?:\s*\|\s*(?:Editor|Penyunting)\s*:\s*(?P<editor>.+))?$",
     rf"^(?:Oleh|By)\s+(?P<authors>{_NAME})$",
     r"^(?:Editor|Penyunting|Redaktur)\s*:\s*(?P<editor>.+)$",
+    # Kompas: "Penulis Nirmala Maulana Achmad | Editor Jessi Carina"
+    r"^(?:Penulis|Reporter)\s+(?P<authors>[^|:]+?)\s*\|\s*(?:Editor|Penyunting)\s+(?P<editor>[^|:]+)$",
+    # Tribun network: "Laporan Wartawan Tribunjateng.com, Fajar Nugroho"
+    r"^Laporan (?:[Ww]artawan|[Rr]eporter) [\w.-]+(?: [\w.-]+){0,3}, (?P<authors>[^,]{3,60})$",
 )
 # Closing bylines every profile understands: "Huyen Le (Menurut Reuters )", "(Kompas.com/Nama)".
 SHARED_END_BYLINES = _re(

@@ -1,0 +1,114 @@
+"""Near-duplicate groups: per-paragraph MinHash, "
+"flag syndicated copies, never drop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from toolkit.article import Article
+from toolkit.extract import extract_source
+from toolkit.near_duplicates import NearDuplicateIndex
+from toolkit.read import iter_sources
+
+SEEDS = Path(__file__).parent.parent / "seeds"
+
+WIRE = [
+    "Harga minyak mentah dunia naik tajam "
+    "setelah negara pengekspor sepakat memangkas produksi "
+    "hingga akhir tahun depan untuk menjaga stabilitas pasar.",
+    "Kenaikan itu diperkirakan mendorong harga bahan bakar "
+    "nonsubsidi di dalam negeri naik pada "
+    "bulan depan, menurut sejumlah analis energi di Jakarta.",
+    "Pemerintah menyatakan akan memantau dampaknya terhadap "
+    "inflasi dan daya beli masyarakat, "
+    "terutama di daerah yang jauh dari kilang pengolahan.",
+]
+
+
+def _seed_articles() -> list[Article]:
+    articles = [extract_source(s) for s in iter_sources([SEEDS])]
+    assert all(isinstance(a, Article) for a in articles)
+    return articles  # type: ignore[return-value]
+
+
+def test_the_two_tribun_seeds_share_a_group_and_nothing_else_does() -> None:
+    index = NearDuplicateIndex()
+    articles = _seed_articles()
+    for article in articles:
+        index.add(article.id, article.text)
+    by_file = {a.source_file[:3]: a.id for a in articles}
+    groups = index.groups()
+    assert set(groups) == {by_file["000"], by_file["001"]}
+    assert groups[by_file["000"]] == groups[by_file["001"]] == min(by_file["000"], by_file["001"])
+
+
+def test_syndicated_copy_with_small_edits_is_grouped() -> None:
+    index = NearDuplicateIndex()
+    own = (
+        "Berita ini ditulis sendiri oleh redaksi dengan "
+        "sudut pandang yang berbeda dari kantor berita lain."
+    )
+    index.add("b", "\n\n".join([own, *WIRE]))
+    edited = [
+        p.replace("naik tajam", "melonjak tajam").replace("sejumlah", "beberapa") for p in WIRE
+    ]
+    index.add("a", "\n\n".join(edited))
+    index.add(
+        "c",
+        "Sepak bola Indonesia menang besar atas tim tamu dalam laga persahabatan di Stadion Utama.",
+    )
+    assert index.groups() == {"a": "a", "b": "a"}
+
+
+def test_one_shared_paragraph_is_not_enough_for_long_articles() -> None:
+    index = NearDuplicateIndex()
+    index.add(
+        "x",
+        "\n\n".join(
+            [
+                WIRE[0],
+                "Paragraf lain tentang pertanian padi di Jawa "
+                "Tengah yang tidak ada hubungannya sama sekali.",
+            ]
+        ),
+    )
+    index.add(
+        "y",
+        "\n\n".join(
+            [
+                WIRE[0],
+                "Paragraf lain tentang pariwisata pantai di Bali "
+                "yang juga tidak ada hubungannya sama sekali.",
+            ]
+        ),
+    )
+    assert index.groups() == {}
+
+
+def test_boilerplate_shared_by_many_articles_links_nothing() -> None:
+    index = NearDuplicateIndex(max_fanout=5)
+    boiler = [
+        "Ikuti terus perkembangan berita terbaru dari "
+        "redaksi kami setiap hari melalui aplikasi resmi.",
+        "Semua konten dilindungi undang-undang dan tidak "
+        "boleh disalin tanpa izin tertulis dari redaksi.",
+    ]
+    for i in range(8):
+        index.add(
+            f"n{i}",
+            "\n\n".join(
+                [
+                    f"Berita nomor {i} membahas topik berbeda setiap hari di kota {i}.",
+                    *boiler,
+                ]
+            ),
+        )
+    assert index.groups() == {}
+
+
+def test_index_holds_no_text() -> None:
+    index = NearDuplicateIndex()
+    index.add("a", "\n\n".join(WIRE))
+    held = [v for v in vars(index).values()]
+    assert not any(isinstance(v, str) and "minyak" in v for v in held)
+    assert all(WIRE[0] not in str(v) for v in held)
