@@ -396,3 +396,47 @@ def test_round_trip_gold_as_predictions(world, studio):
 
 def world_text(world, row):
     return world["texts"][_key(world, row)]
+
+
+def test_cli_pull_rerun_and_report(world, studio):
+    from click.testing import CliRunner
+
+    from toolkit.cli import cli
+
+    runner = CliRunner()
+    args = ["pull", str(world["out"]), "--project", world["title"], "--url", studio.url]
+    done = runner.invoke(cli, [*args, "--api-key", studio.api_key])
+    assert done.exit_code == 0, done.output
+    assert "labels unchanged since 2.1.0: no new version made" in done.output
+    assert "excluded: 1 cancelled, 1 drafts; predictions not mixed in: 1" in done.output
+    assert studio.api_key not in done.output
+    shown = runner.invoke(cli, ["report", str(world["out"]), "--json"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.output)
+    assert data["version"] == "2.1.0"
+    assert data["entity_f1_exact"] == pytest.approx(0.75)
+    assert data["stance_alpha"]["Rusia"]["alpha"] == pytest.approx(0.0)
+    text = runner.invoke(cli, ["report", str(world["out"])])
+    assert "stance Rusia: alpha 0.000 (1 articles)" in text.output
+
+
+def test_cli_errors_are_clean(world, studio):
+    from click.testing import CliRunner
+
+    from toolkit.cli import cli
+
+    bare = world["root"] / "bare"
+    wait_for_build(build([world["root"] / "v2"], bare, name="bare"))
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["report", str(bare)])
+    assert shown.exit_code == 1
+    assert shown.output == f"Error: {bare} holds no labels yet; run `toolkit pull` first\n"
+    args = ["pull", str(bare), "--url", studio.url, "--api-key", studio.api_key]
+    missing = runner.invoke(cli, args)
+    assert missing.exit_code == 1
+    assert missing.output == (
+        f"Error: no project titled 'bare' at {studio.url.rstrip('/')}; run push first\n"
+    )
+    wrong = runner.invoke(cli, [*args[:4], "--api-key", "0" * 40])
+    assert wrong.exit_code == 1 and "refused the API key (HTTP 401)" in wrong.output
+    assert "0" * 40 not in wrong.output
