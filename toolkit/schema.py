@@ -18,7 +18,7 @@ import yaml
 from toolkit.errors import SchemaError
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-TIMESTAMP = "timestamp[s, tz=+07:00]"  # WIB; arrow stores UTC, the offset is for display
+TIMESTAMP = "timestamp[ms, tz=+07:00]"  # WIB; Parquet has no seconds unit, so ms
 CONFIGS = ("articles", "entities", "stance", "quarantine", "ner")
 
 

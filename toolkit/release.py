@@ -1,0 +1,408 @@
+"""Releases: article records -> an immutable, numbered Hugging Face dataset repository.
+
+`build` streams pages through extraction into Parquet shards (two passes over a spool,
+so near-duplicate groups can be assigned without holding the corpus in memory), diffs the
+result against the previous release to compute the version, and publishes it atomically
+as one git commit tagged vX.Y.Z. `release_tables` does the same for label configs.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from toolkit import __version__, card
+from toolkit.article import Article, Rejection
+from toolkit.errors import ReleaseError
+from toolkit.extract import extract_source
+from toolkit.near_duplicates import NearDuplicateIndex
+from toolkit.read import iter_sources
+from toolkit.release_repo import commit_and_tag, discard, publish, stage, tags
+from toolkit.schema import config_schema
+from toolkit.shards import ShardWriter, iter_rows, sha256_file
+from toolkit.splits import DEFAULT_RATIOS, check_ratios, split_for
+from toolkit.versioning import (
+    ConfigDiff,
+    RowDigest,
+    Version,
+    choose_version,
+    diff_digests,
+    overall_bump,
+    row_digest,
+)
+
+MANIFEST = "release.json"
+REPORT = "build-report.json"
+DEFAULT_MAX_BYTES = 5_000_000
+_CHUNK = 16  # pages handed to a worker at once: amortises pickling, keeps memory bounded
+
+
+@dataclass
+class Progress:
+    stage: str  # extract | write
+    done: int
+
+
+@dataclass
+class ReleaseResult:
+    out: Path
+    name: str
+    version: str | None  # None: nothing changed, no release made
+    previous_version: str | None
+    bump: str
+    diffs: dict[str, ConfigDiff] = field(default_factory=dict)
+    built: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    near_duplicate_groups: int = 0
+
+    @property
+    def unchanged(self) -> bool:
+        return self.version is None
+
+
+# ---------------------------------------------------------------- reading a release
+
+
+def read_manifest(release_dir: Path) -> dict[str, Any] | None:
+    path = Path(release_dir) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReleaseError(f"{path} is unreadable: {exc}") from exc
+
+
+def _manifest(release_dir: Path) -> dict[str, Any]:
+    manifest = read_manifest(release_dir)
+    if manifest is None:
+        raise ReleaseError(f"{release_dir} is not a dataset release (no {MANIFEST}); run build")
+    return manifest
+
+
+def current_version(release_dir: Path) -> str:
+    return _manifest(release_dir)["version"]
+
+
+def dataset_name(release_dir: Path) -> str:
+    return _manifest(release_dir)["name"]
+
+
+def config_files(release_dir: Path, config: str) -> dict[str, list[Path]]:
+    """split -> Parquet files of one config in a release ({} if it has none)."""
+    splits = _manifest(release_dir)["configs"].get(config, {}).get("splits", {})
+    return {s: [Path(release_dir) / f for f in info["files"]] for s, info in splits.items()}
+
+
+def read_rows(release_dir: Path, config: str = "articles") -> Iterator[dict[str, Any]]:
+    """Rows of one config, all splits, streamed; each row gains its `split`."""
+    for split, files in config_files(release_dir, config).items():
+        for row in iter_rows(files):
+            row["split"] = split
+            yield row
+
+
+def read_articles(release_dir: Path) -> Iterator[dict[str, Any]]:
+    """Rows of the `articles` config (all splits), with `published_at` as ISO text."""
+    for row in read_rows(release_dir, "articles"):
+        if row["published_at"] is not None:
+            row["published_at"] = row["published_at"].isoformat()
+        yield row
+
+
+def _digests(release_dir: Path, config: str) -> dict[tuple, RowDigest] | None:
+    schema = config_schema(config)
+    files = config_files(release_dir, config)
+    if not files:
+        return None
+    return {
+        key: digest
+        for split, paths in files.items()
+        for key, digest in (row_digest(schema, row, split) for row in iter_rows(paths))
+    }
+
+
+# ---------------------------------------------------------------- writing a release
+
+
+def _release_date(date: str | None) -> str:
+    if date:
+        return date
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")  # reproducible-builds convention
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    return moment.date().isoformat()
+
+
+def _write_config(
+    staging: Path, config: str, rows: Iterable[tuple[str, dict[str, Any]]]
+) -> tuple[dict[str, Any], dict[tuple, RowDigest]]:
+    """Write (split, row) pairs as the config's shards; its manifest entry and digests."""
+    schema = config_schema(config)
+    directory = staging / "data" / config
+    for old in directory.glob("*.parquet") if directory.exists() else ():
+        old.unlink()  # unlinks the staging hard link only; the live release keeps its file
+    writers: dict[str, ShardWriter] = {}
+    digests: dict[tuple, RowDigest] = {}
+    for split, row in rows:
+        if split not in writers:
+            writers[split] = ShardWriter(directory, split, schema.arrow_schema)
+        writers[split].write(row)
+        key, digest = row_digest(schema, row, split)
+        if key in digests:
+            raise ReleaseError(f"config '{config}': two rows share the key {key}")
+        digests[key] = digest
+    if not writers:  # an empty config still gets one empty shard, so it loads
+        writers["train"] = ShardWriter(directory, "train", schema.arrow_schema)
+    splits = {}
+    for split in sorted(writers):
+        paths = writers[split].close()
+        splits[split] = {
+            "num_examples": writers[split].num_rows,
+            "num_bytes": sum(p.stat().st_size for p in paths),
+            "files": {p.relative_to(staging).as_posix(): sha256_file(p) for p in paths},
+        }
+    return {"columns": schema.column_names, "splits": splits}, digests
+
+
+def _data_fingerprint(manifest: dict[str, Any] | None, config: str) -> dict[str, str]:
+    splits = (manifest or {}).get("configs", {}).get(config, {}).get("splits", {})
+    return {f: h for info in splits.values() for f, h in info["files"].items()}
+
+
+def _finish(
+    staging: Path,
+    out: Path,
+    manifest: dict[str, Any],
+    previous: dict[str, Any] | None,
+    diffs: dict[str, ConfigDiff],
+    requested: str | None,
+    extra_changed: bool,
+) -> ReleaseResult:
+    """Version, card, citation, changelog, commit, tag and atomic publish (or discard)."""
+    bytes_changed = extra_changed or any(
+        _data_fingerprint(previous, c) != _data_fingerprint(manifest, c) for c in diffs
+    )
+    bump = overall_bump(diffs.values(), bytes_changed)
+    prev_version = Version.parse(previous["version"]) if previous else None
+    result = ReleaseResult(
+        out, manifest["name"], None, str(prev_version) if prev_version else None, bump, diffs
+    )
+    if previous is not None and bump == "none" and requested is None:
+        discard(staging)
+        return result
+    version = choose_version(prev_version, bump if previous else "major", requested)
+    if f"v{version}" in tags(staging):
+        raise ReleaseError(f"version {version} is already released; a release is never rewritten")
+    manifest["version"] = str(version)
+    # No sort_keys: the order of the split ratios is part of the split rule.
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    card.write_all(staging, manifest, diffs, previous_version=result.previous_version, bump=bump)
+    message = card.commit_message(manifest, diffs, bump)
+    commit_and_tag(staging, str(version), message, date=f"{manifest['date']}T00:00:00+00:00")
+    publish(staging, out)
+    result.version = str(version)
+    return result
+
+
+def _extracted(
+    sources: Iterable[Path], workers: int, max_bytes: int
+) -> Iterator[Article | Rejection]:
+    pages = iter_sources(sources)
+    if workers <= 1:
+        for source in pages:
+            yield extract_source(source, max_bytes=max_bytes)
+        return
+    # fork: workers inherit the imported toolkit instead of re-importing it
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_extract_worker, ((s, max_bytes) for s in pages), chunksize=_CHUNK)
+
+
+def _extract_worker(args: tuple[Any, int]) -> Article | Rejection:
+    source, max_bytes = args
+    return extract_source(source, max_bytes=max_bytes)
+
+
+def _article_row(article: Article) -> dict[str, Any]:
+    row = article.record()
+    if row["published_at"]:
+        row["published_at"] = datetime.fromisoformat(row["published_at"])
+    return row
+
+
+def build(
+    sources: Iterable[Path],
+    out: Path,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    ratios: dict[str, float] = DEFAULT_RATIOS,
+    workers: int = 1,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    date: str | None = None,
+) -> Iterator[Progress | ReleaseResult]:
+    """Build the next release of the `articles` config; yields progress, then the result."""
+    out = Path(out)
+    check_ratios(ratios)
+    previous = read_manifest(out)
+    name = name or (previous["name"] if previous else out.name)
+    staging = stage(out)
+    try:
+        spool = ShardWriter(staging / ".spool", "spool", config_schema("articles").arrow_schema)
+        index, rejected, publishers = NearDuplicateIndex(), [], Counter()
+        seen_raw: dict[str, str] = {}
+        seen_ids: set[str] = set()
+        inputs = 0
+        for inputs, item in enumerate(_extracted(sources, workers, max_bytes), start=1):
+            if isinstance(item, Article):
+                item = _dedupe(item, seen_raw, seen_ids)
+            if isinstance(item, Rejection):
+                rejected.append(item)
+            else:
+                spool.write(_article_row(item))
+                index.add(item.id, item.text)
+                publishers[item.publisher] += 1
+            if inputs % 200 == 0:
+                yield Progress("extract", inputs)
+        spooled = spool.close()
+        groups = index.groups()
+
+        def rows() -> Iterator[tuple[str, dict[str, Any]]]:
+            for row in iter_rows(spooled):
+                row["near_duplicate_group"] = groups.get(row["id"])
+                yield split_for(row["id"], ratios), row
+
+        entry, digests = _write_config(staging, "articles", rows())
+        for path in spooled:
+            path.unlink()
+        report = {
+            "inputs": inputs,
+            "built": len(seen_ids),
+            "rejected": [asdict(r) for r in rejected],
+        }
+        manifest = _next_manifest(previous, name, date)
+        manifest["configs"]["articles"] = entry
+        manifest["split_ratios"] = ratios
+        manifest["build"] = {
+            "inputs": inputs,
+            "built": len(seen_ids),
+            "rejected": len(rejected),
+            "rejected_by_reason": dict(sorted(Counter(r.reason for r in rejected).items())),
+            "publishers": dict(sorted(publishers.items())),
+            "near_duplicate_groups": len(set(groups.values())),
+        }
+        (staging / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        prev_digests = _digests(out, "articles") if previous else None
+        prev_cols = previous["configs"]["articles"]["columns"] if previous else []
+        diffs = {
+            "articles": diff_digests("articles", prev_digests, digests, prev_cols, entry["columns"])
+        }
+        report_changed = previous is not None and previous.get("build") != manifest["build"]
+        yield Progress("write", inputs)
+        result = _finish(staging, out, manifest, previous, diffs, version, report_changed)
+    except BaseException:
+        discard(staging)
+        raise
+    result.built, result.rejected = len(seen_ids), rejected
+    result.near_duplicate_groups = manifest["build"]["near_duplicate_groups"]
+    yield result
+
+
+def _dedupe(article: Article, seen_raw: dict[str, str], seen_ids: set[str]) -> Article | Rejection:
+    """The same page twice (same bytes or same id) is built once; the copy is reported."""
+    first = seen_raw.get(article.raw_sha256)
+    if first is not None:
+        return Rejection(article.source_file, "duplicate", f"same bytes as {first}")
+    if article.id in seen_ids:
+        return Rejection(article.source_file, "duplicate-id", f"id {article.id} already built")
+    seen_raw[article.raw_sha256] = article.source_file
+    seen_ids.add(article.id)
+    return article
+
+
+def _next_manifest(previous: dict[str, Any] | None, name: str, date: str | None) -> dict:
+    manifest = json.loads(json.dumps(previous)) if previous else {"configs": {}}
+    manifest.update(name=name, date=_release_date(date), toolkit_version=__version__)
+    manifest.setdefault("split_ratios", DEFAULT_RATIOS)
+    manifest.setdefault("card_sections", {})
+    return manifest
+
+
+def article_splits(release_dir: Path) -> dict[str, str]:
+    """article id -> split, read from the release (for label configs)."""
+    return {
+        row["id"]: split
+        for split, files in config_files(release_dir, "articles").items()
+        for row in iter_rows(files, columns=["id"])
+    }
+
+
+def release_tables(
+    release_dir: Path,
+    tables: dict[str, pa.Table],
+    *,
+    card_sections: dict[str, str] | None = None,
+    version: str | None = None,
+    date: str | None = None,
+    split_column: dict[str, str] | None = None,
+) -> ReleaseResult:
+    """Publish label configs (entities, stance, quarantine, ner...) as the next release.
+
+    Rows go to the split of their article (`split_column[config]` names the article-id
+    column, default `article_id`), so a label never sits in another split than its text.
+    Rows with no known article go to a split named `unassigned`.
+    """
+    release_dir = Path(release_dir)
+    previous = _manifest(release_dir)
+    splits = article_splits(release_dir)
+    staging = stage(release_dir)
+    try:
+        manifest = _next_manifest(previous, previous["name"], date)
+        manifest["card_sections"].update(card_sections or {})
+        diffs = {}
+        for config, table in tables.items():
+            column = (split_column or {}).get(config, "article_id")
+            schema = config_schema(config)
+            if table.schema.names != schema.column_names:
+                raise ReleaseError(
+                    f"table for '{config}' has columns {table.schema.names}, "
+                    f"the schema declares {schema.column_names}"
+                )
+            rows = (
+                (splits.get(row[column], "unassigned"), row)
+                for row in table.cast(schema.arrow_schema).to_pylist()
+            )
+            entry, digests = _write_config(staging, config, rows)
+            manifest["configs"][config] = entry
+            prev_entry = previous["configs"].get(config)
+            diffs[config] = diff_digests(
+                config,
+                _digests(release_dir, config) if prev_entry else None,
+                digests,
+                prev_entry["columns"] if prev_entry else [],
+                entry["columns"],
+            )
+        sections_changed = previous.get("card_sections") != manifest["card_sections"]
+        return _finish(staging, release_dir, manifest, previous, diffs, version, sections_changed)
+    except BaseException:
+        discard(staging)
+        raise
+
+
+def wait_for_build(events: Iterable[Progress | ReleaseResult]) -> ReleaseResult:
+    """Run a build generator to its end (for callers that need no progress)."""
+    result = None
+    for event in events:
+        if isinstance(event, ReleaseResult):
+            result = event
+    if result is None:
+        raise ReleaseError("the build ended without a result")
+    return result
