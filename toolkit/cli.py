@@ -6,12 +6,24 @@ or yields, and turns `ToolkitError` into `click.ClickException` (exit 1, `Error:
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from toolkit import __version__
+from toolkit.errors import ToolkitError
+
+
+@contextlib.contextmanager
+def library_errors() -> Iterator[None]:
+    """Turn the library's own errors into `Error: ...` and exit status 1."""
+    try:
+        yield
+    except ToolkitError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,6 +91,407 @@ def inspect(file: Path, as_json: bool, max_bytes: int) -> None:
         click.echo(f"  {reason} ({len(lines)})")
         for line in lines:
             click.echo(f"    {line if len(line) <= 90 else line[:87] + '...'}")
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Release directory [dist/NAME].")
+@click.option("--name", help="Dataset name [the --out folder name, else 'news'].")
+@click.option("--version", "version", help="Release this version (at least the computed bump).")
+@click.option(
+    "--splits",
+    default="train=0.8,validation=0.1,test=0.1",
+    show_default=True,
+    help="Split ratios, assigned from a hash of each article id.",
+)
+@click.option("--workers", default=1, show_default=True, help="Extraction processes.")
+@click.option("--max-bytes", default=5_000_000, show_default=True, help="Reject larger pages.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def build(
+    sources: tuple[Path, ...],
+    out: Path | None,
+    name: str | None,
+    version: str | None,
+    splits: str,
+    workers: int,
+    max_bytes: int,
+    as_json: bool,
+) -> None:
+    """Build the next release of the dataset from news pages (.txt, .html, .jsonl).
+
+    SOURCES are files or folders (default: seeds/). The release is a git repository
+    tagged vX.Y.Z; the version is computed from the diff with the previous release.
+
+    \b
+    Example:
+        toolkit build seeds/ --out dist/news
+        toolkit build seeds/ more-pages/ --out dist/news --workers 2
+    """
+    from toolkit.release import Progress, ReleaseResult
+    from toolkit.release import build as build_release
+    from toolkit.splits import parse_ratios
+
+    name = name or (out.name if out else "news")
+    out = out or Path("dist") / name
+    result: ReleaseResult | None = None
+    with library_errors():
+        events = build_release(
+            list(sources) or [Path("seeds")],
+            out,
+            name=name,
+            version=version,
+            ratios=parse_ratios(splits),
+            workers=workers,
+            max_bytes=max_bytes,
+        )
+        for event in events:
+            if isinstance(event, Progress):
+                click.echo(f"\r{event.stage}: {event.done} pages", nl=False, err=True)
+            else:
+                result = event
+    assert result is not None
+    summary = {
+        "out": str(result.out),
+        "version": result.version,
+        "previous_version": result.previous_version,
+        "bump": result.bump,
+        "built": result.built,
+        "rejected": [
+            {"source_file": r.source_file, "reason": r.reason, "detail": r.detail}
+            for r in result.rejected
+        ],
+        "near_duplicate_groups": result.near_duplicate_groups,
+        "changes": {
+            c: {
+                "added": len(d.added),
+                "removed": len(d.removed),
+                "changed": len(d.changed),
+                "moved": len(d.moved),
+            }
+            for c, d in result.diffs.items()
+        },
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"built {result.built} articles, rejected {len(result.rejected)}, "
+        f"near-duplicate groups {result.near_duplicate_groups}",
+        err=False,
+    )
+    for r in result.rejected:
+        click.echo(
+            f"  rejected {r.source_file}: {r.reason}" + (f" ({r.detail})" if r.detail else "")
+        )
+    for config, change in summary["changes"].items():
+        click.echo(f"  {config}: " + ", ".join(f"{k} {v}" for k, v in change.items()))
+    if result.unchanged:
+        click.echo(f"nothing changed since {result.previous_version}: no new version made")
+    else:
+        click.echo(f"released {result.version} ({result.bump}) in {result.out}")
+
+
+@cli.command()
+@click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def validate(release_dir: Path, as_json: bool) -> None:
+    """Check a release: schema, checksums, offsets, split sizes, git tag.
+
+    Exits 1 and prints the problems when anything is off.
+
+    \b
+    Example:
+        toolkit validate dist/news --json
+    """
+    from toolkit.validate import validate as validate_release
+
+    problems = validate_release(release_dir)
+    if as_json:
+        click.echo(json.dumps({"ok": not problems, "problems": problems}, indent=2))
+    elif not problems:
+        click.echo(f"{release_dir}: ok")
+    for p in problems if not as_json else ():
+        click.echo(f"{p['check']}: {p['where']}: {p['detail']}")
+    if problems:
+        click.get_current_context().exit(1)
+
+
+@cli.command()
+@click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--project", help="Label Studio project title [the dataset name].")
+@click.option("--url", help="Label Studio URL [env LABEL_STUDIO_URL, else `studio up`'s].")
+@click.option("--api-key", help="API key [env LABEL_STUDIO_API_KEY]; never printed.")
+@click.option("--page-size", default=100, show_default=True, help="Tasks per export request.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def pull(
+    release_dir: Path,
+    project: str | None,
+    url: str | None,
+    api_key: str | None,
+    page_size: int,
+    as_json: bool,
+) -> None:
+    """Pull finished labels into typed entities, stance, quarantine and ner configs.
+
+    Every span is checked against the article text it was pushed with; drifted spans
+    are re-located, impossible ones quarantined with the reason. The labels become the
+    next release (new labels: MINOR; changed or removed labels: MAJOR).
+
+    \b
+    Example:
+        toolkit pull dist/news
+        toolkit pull dist/news --project news --url http://127.0.0.1:8080
+    """
+    from toolkit.pull import pull as pull_labels
+
+    with library_errors():
+        result = pull_labels(
+            release_dir, project=project, url=url, api_key=api_key, page_size=page_size
+        )
+    counts, rel = result.tables.counts, result.release
+    quarantined: dict[str, int] = {}
+    for row in result.tables.rows.quarantine:
+        quarantined[row["reason"]] = quarantined.get(row["reason"], 0) + 1
+    summary = {
+        "version": rel.version,
+        "previous_version": rel.previous_version,
+        "bump": rel.bump,
+        "counts": counts,
+        "quarantine_reasons": quarantined,
+        "agreement": result.tables.agreement.as_dict(),
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"{counts['annotations']} annotations from {counts['tasks']} tasks: "
+        f"{counts['entity_rows']} entity rows ({counts['relocated']} re-located), "
+        f"{counts['stance_rows']} stance rows, {counts['quarantined']} quarantined"
+    )
+    click.echo(
+        f"excluded: {counts['cancelled']} cancelled, {counts['drafts']} drafts; "
+        f"predictions not mixed in: {counts['predictions']}"
+    )
+    for reason, n in sorted(quarantined.items()):
+        click.echo(f"  quarantined {reason}: {n}")
+    if counts["ner_skipped"]:
+        click.echo(f"  ner: {counts['ner_skipped']} gold spans not token-aligned, not tagged")
+    if rel.unchanged:
+        click.echo(f"labels unchanged since {rel.previous_version}: no new version made")
+    else:
+        click.echo(f"released {rel.version} ({rel.bump}) in {rel.out}")
+
+
+@cli.command()
+@click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def report(release_dir: Path, as_json: bool) -> None:
+    """Label statistics and inter-annotator agreement of a release.
+
+    Krippendorff's alpha (nominal) per stance target and pairwise span F1 (exact and
+    overlap) over articles with two or more annotators.
+
+    \b
+    Example:
+        toolkit report dist/news --json
+    """
+    from toolkit.pull import report as label_report
+
+    with library_errors():
+        rep = label_report(release_dir)
+    if as_json:
+        click.echo(json.dumps(rep.as_dict(), indent=2, ensure_ascii=False))
+        return
+
+    def fmt(value: float | None) -> str:
+        return "undefined" if value is None else f"{value:.3f}"
+
+    counts = ", ".join(f"{k} {v}" for k, v in rep.counts.items())
+    click.echo(f"{release_dir} {rep.version}: {counts}")
+    for reason, n in sorted(rep.quarantine_reasons.items()):
+        click.echo(f"  quarantined {reason}: {n}")
+    agree = rep.agreement
+    click.echo(f"agreement over {agree.articles} articles with two or more annotators:")
+    for t in agree.stance:
+        click.echo(f"  stance {t.target}: alpha {fmt(t.alpha)} ({t.units} articles)")
+    click.echo(
+        f"  entity span F1 over {agree.entity_pairs} pairs: exact {fmt(agree.entity_f1_exact)}, "
+        f"overlap {fmt(agree.entity_f1_overlap)}"
+    )
+
+
+@cli.group()
+def studio() -> None:
+    """Run the embedded Label Studio (own virtual environment, 127.0.0.1, SQLite).
+
+    \b
+    Example:
+        toolkit studio up && toolkit push dist/news
+        toolkit studio status
+        toolkit studio down
+    """
+
+
+@studio.command("up")
+@click.option("--port", default=8080, show_default=True, help="Port to listen on (0: any free).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Server data (SQLite database, uploads) [$TOOLKIT_HOME/studio].",
+)
+def studio_up(port: int, host: str, data_dir: Path | None) -> None:
+    """Install (first time only), start and wait for the local Label Studio.
+
+    The admin login and API token are generated once and kept in
+    $TOOLKIT_HOME/studio.json (readable by you only), so push and pull need no flags.
+    Running it again while the server is up does nothing.
+
+    \b
+    Example:
+        toolkit studio up
+        toolkit studio up --port 8090 --data-dir ~/annotation-server
+    """
+    from toolkit import studio_server
+
+    with library_errors():
+        for event in studio_server.up(port=port, host=host, data_dir=data_dir):
+            click.echo(event.message, err=event.stage not in ("up", "already-up"))
+    path = studio_server.config_path()
+    click.echo(f"open {event.url} and log in with the username and password in {path}")
+
+
+@studio.command("down")
+def studio_down() -> None:
+    """Stop the Label Studio that `toolkit studio up` started (that process only).
+
+    \b
+    Example:
+        toolkit studio down
+    """
+    from toolkit import studio_server
+
+    with library_errors():
+        for event in studio_server.down():
+            click.echo(event.message)
+
+
+@studio.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def studio_status(as_json: bool) -> None:
+    """Say whether the local Label Studio is up, where, and which version.
+
+    Exits 1 when it is not running.
+
+    \b
+    Example:
+        toolkit studio status --json
+    """
+    from toolkit import studio_server
+
+    with library_errors():
+        state = studio_server.status()
+    if as_json:
+        info = {"running": state.running, "url": state.url, "version": state.version,
+                "pid": state.pid, "config_file": str(state.config_file)}  # fmt: skip
+        click.echo(json.dumps(info, indent=2))
+    elif state.running:
+        click.echo(f"up at {state.url} (Label Studio {state.version}, pid {state.pid})")
+        click.echo(f"login: {state.username}, password in {state.config_file}")
+    else:
+        where = f" (last at {state.url})" if state.url else ""
+        click.echo(f"down{where}: start it with `toolkit studio up`")
+    if not state.running:
+        click.get_current_context().exit(1)
+
+
+@cli.command()
+@click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--project", "project_title", help="Project title [the dataset name].")
+@click.option("--url", help="Label Studio URL [$LABEL_STUDIO_URL, else `studio up`'s].")
+@click.option(
+    "--api-key",
+    help="Legacy token or personal access token [$LABEL_STUDIO_API_KEY, else `studio up`'s].",
+)
+@click.option("--batch-size", default=500, show_default=True, help="Tasks per import request.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def push(
+    release_dir: Path,
+    project_title: str | None,
+    url: str | None,
+    api_key: str | None,
+    batch_size: int,
+    as_json: bool,
+) -> None:
+    """Send a release's articles to Label Studio as tasks, idempotently.
+
+    Creates the project (or finds it by title) with the labeling interface generated
+    from schemas/labels.yaml, then imports only the articles it does not hold yet.
+    Articles whose text changed since they were pushed are listed, never touched.
+    A push that was interrupted is simply run again.
+
+    \b
+    Example:
+        toolkit push dist/news
+        toolkit push dist/news --project "Berita Sept 2023" --url http://ls:8080
+    """
+    from toolkit.push import push_release
+    from toolkit.studio_client import connect
+    from toolkit.studio_server import toolkit_home
+
+    result = None
+    with library_errors():
+        client = connect(url, api_key)
+        events = push_release(
+            client,
+            release_dir,
+            project_title=project_title,
+            batch_size=batch_size,
+            cache_dir=toolkit_home() / "push-cache",
+        )
+        with contextlib.ExitStack() as stack:
+            bar = None
+            for event in events:
+                if event.stage == "importing" and event.total:
+                    stderr = click.get_text_stream("stderr")
+                    bar = stack.enter_context(
+                        click.progressbar(length=event.total, label="importing", file=stderr)
+                    )
+                elif event.stage == "imported" and bar is not None:
+                    bar.update(event.done - bar.pos)
+                elif event.stage in ("project", "listed"):
+                    click.echo(event.message, err=True)
+                if event.result is not None:
+                    result = event.result
+    assert result is not None
+    summary = {
+        "url": result.url,
+        "project_id": result.project_id,
+        "project": result.project_title,
+        "dataset_version": result.dataset_version,
+        "created": result.created,
+        "already_present": result.already_present,
+        "changed": [
+            {"article_id": c.article_id, "task_ids": list(c.task_ids)} for c in result.changed
+        ],
+        "duplicated": result.duplicated,
+        "config_updated": result.config_updated,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"project {result.project_id} {result.project_title!r}: {result.created} task(s) "
+        f"created, {result.already_present} already present"
+    )
+    if result.config_updated:
+        click.echo("labeling config updated from schemas/labels.yaml")
+    for c in result.changed:
+        ids = ", ".join(map(str, c.task_ids))
+        click.echo(f"  changed since pushed (task {ids} left as is): {c.article_id}")
+    for article_id, ids in result.duplicated.items():
+        click.echo(f"  held by several tasks ({', '.join(map(str, ids))}): {article_id}")
+    click.echo(f"open {result.url}/projects/{result.project_id}/")
 
 
 def main() -> None:
