@@ -1,0 +1,174 @@
+"""Releases: typed Parquet that `datasets` loads as declared, versioned by the diff rule."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import datasets
+import pytest
+from click.testing import CliRunner
+
+from helpers import NEW_PAGE, copy_seeds, tree_digest
+from toolkit.cli import cli
+from toolkit.errors import ReleaseError
+from toolkit.release import build, read_manifest, wait_for_build
+from toolkit.schema import config_schema
+from toolkit.splits import split_for
+from toolkit.validate import validate
+
+ARTICLES = config_schema("articles").features
+
+
+def make(sources: Path, out: Path, **kwargs):
+    return wait_for_build(build([sources], out, name="news", date="2026-11-22", **kwargs))
+
+
+@pytest.fixture(scope="module")
+def seed_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("release") / "news"
+    make(copy_seeds(tmp_path_factory.mktemp("src")), out)
+    return out
+
+
+def test_first_release_is_1_0_0_with_every_seed(seed_release: Path) -> None:
+    manifest = read_manifest(seed_release)
+    assert manifest["version"] == "1.0.0"
+    assert manifest["build"]["built"] == 5
+    assert manifest["build"]["rejected"] == 0
+    tags = subprocess.run(
+        ["git", "-C", str(seed_release), "tag"], capture_output=True, text=True, check=True
+    )
+    assert tags.stdout.split() == ["v1.0.0"]
+    for name in ("README.md", "CITATION.cff", "CHANGELOG.md", "build-report.json"):
+        assert (seed_release / name).is_file(), name
+    assert validate(seed_release) == []
+
+
+def test_load_dataset_gives_the_declared_features(seed_release: Path) -> None:
+    loaded = datasets.load_dataset(str(seed_release))
+    assert sum(len(split) for split in loaded.values()) == 5
+    for split in loaded.values():
+        assert split.features == ARTICLES
+    streamed = datasets.load_dataset(str(seed_release), streaming=True)
+    for split in streamed.values():
+        assert split.features == ARTICLES
+        assert all(isinstance(row["text"], str) for row in split)
+    files = [str(p) for p in sorted((seed_release / "data" / "articles").glob("*.parquet"))]
+    plain = datasets.load_dataset("parquet", data_files=files, split="train")
+    assert plain.features == ARTICLES
+    assert len(plain) == 5
+
+
+def test_split_follows_the_id_hash(seed_release: Path) -> None:
+    loaded = datasets.load_dataset(str(seed_release))
+    for split_name, split in loaded.items():
+        for article_id in split["id"]:
+            assert split_for(article_id) == split_name
+
+
+def test_detik_time_keeps_its_wib_offset(seed_release: Path) -> None:
+    loaded = datasets.concatenate_datasets(list(datasets.load_dataset(str(seed_release)).values()))
+    detik = [r for r in loaded if r["publisher"] == "detik"]
+    assert len(detik) == 1
+    assert detik[0]["published_at"].isoformat() == "2023-09-20T20:02:00+07:00"
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path, seed_release: Path) -> None:
+    out = tmp_path / "again"
+    make(copy_seeds(tmp_path / "src"), out)
+    assert tree_digest(out) == tree_digest(seed_release)
+    assert tree_digest(out)  # not vacuously equal
+
+
+def test_card_declares_configs_features_and_split_sizes(seed_release: Path) -> None:
+    card = (seed_release / "README.md").read_text(encoding="utf-8")
+    header = __import__("yaml").safe_load(card.split("---\n")[1])
+    assert header["language"] == ["id"]
+    assert header["configs"][0]["config_name"] == "articles"
+    assert header["configs"][0]["default"] is True
+    info = header["dataset_info"][0]
+    assert datasets.Features._from_yaml_list(info["features"]) == ARTICLES
+    assert sum(s["num_examples"] for s in info["splits"]) == 5
+    for heading in ("## Sources", "## Configs and fields", "## Limitations", "## Citation"):
+        assert heading in card
+    assert "| tribunnews | 2 |" in card
+
+
+def test_rebuild_add_edit_and_every_tag_loads(tmp_path: Path) -> None:
+    src, out = copy_seeds(tmp_path / "src"), tmp_path / "news"
+    first = make(src, out)
+    assert first.version == "1.0.0"
+
+    again = make(src, out)
+    assert again.unchanged and again.version is None
+    assert again.previous_version == "1.0.0"
+
+    (src / "900_new_page.txt").write_text(NEW_PAGE, encoding="utf-8")
+    added = make(src, out)
+    assert (added.version, added.bump) == ("1.1.0", "minor")
+    assert len(added.diffs["articles"].added) == 1
+    new_id = added.diffs["articles"].added[0][0]
+    assert new_id in (out / "CHANGELOG.md").read_text()
+
+    detik = src / "004_4a136c2b2b479954.txt"
+    detik.write_text(
+        detik.read_text(encoding="utf-8").replace("senapan produksi Moskow", "senapan buatan Tula"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ReleaseError, match=r"MINOR bump, but the changes since 1.1.0 need MAJOR"):
+        make(src, out, version="1.2.0")
+    assert read_manifest(out)["version"] == "1.1.0"  # the refused build left nothing behind
+    edited = make(src, out)
+    assert (edited.version, edited.bump) == ("2.0.0", "major")
+    assert len(edited.diffs["articles"].changed) == 1
+    changelog = (out / "CHANGELOG.md").read_text()
+    assert "changed (1)" in changelog and "## 1.1.0" in changelog and "## 1.0.0" in changelog
+
+    expected_rows = {"v1.0.0": 5, "v1.1.0": 6, "v2.0.0": 6}
+    for tag, rows in expected_rows.items():
+        clone = tmp_path / f"clone-{tag}"
+        subprocess.run(["git", "clone", "-q", str(out), str(clone)], check=True)
+        subprocess.run(["git", "-C", str(clone), "checkout", "-q", tag], check=True)
+        manifest = json.loads((clone / "release.json").read_text())
+        assert manifest["version"] == tag[1:]
+        loaded = datasets.load_dataset(str(clone))
+        assert sum(len(s) for s in loaded.values()) == rows
+        assert validate(clone) == []
+        shutil.rmtree(clone)
+
+
+def test_version_must_be_above_the_current(tmp_path: Path) -> None:
+    src, out = copy_seeds(tmp_path / "src"), tmp_path / "news"
+    make(src, out)
+    (src / "900_new_page.txt").write_text(NEW_PAGE, encoding="utf-8")
+    with pytest.raises(ReleaseError, match=r"not above the current release 1\.0\.0"):
+        make(src, out, version="1.0.0")
+    assert make(src, out, version="3.0.0").version == "3.0.0"  # above the bump is allowed
+
+
+def test_cli_build_and_validate(tmp_path: Path) -> None:
+    src, out = copy_seeds(tmp_path / "src"), tmp_path / "news"
+    runner = CliRunner()
+    done = runner.invoke(cli, ["build", str(src), "--out", str(out), "--json"])
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.stdout)
+    assert (summary["version"], summary["built"], summary["rejected"]) == ("1.0.0", 5, [])
+    again = runner.invoke(cli, ["build", str(src), "--out", str(out)])
+    assert "nothing changed since 1.0.0: no new version made" in again.stdout
+    ok = runner.invoke(cli, ["validate", str(out)])
+    assert (ok.exit_code, ok.stdout) == (0, f"{out}: ok\n")
+
+    shard = sorted((out / "data" / "articles").glob("*.parquet"))[0]
+    shard.write_bytes(shard.read_bytes()[:-20] + b"\0" * 20)
+    bad = runner.invoke(cli, ["validate", str(out), "--json"])
+    assert bad.exit_code == 1
+    report = json.loads(bad.stdout)
+    assert report["ok"] is False
+    assert report["problems"][0]["check"] == "checksum"
+
+    refused = runner.invoke(cli, ["build", str(src), "--out", str(src)])
+    assert refused.exit_code == 1
+    assert refused.output.startswith(f"Error: {src} exists and is not a dataset release")
