@@ -384,7 +384,21 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return _cmdline(pid) is not None
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """An exited process nobody reaped yet still answers kill(0); its state is Z."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rpartition(")")[2].split()[0] == "Z"
+    except FileNotFoundError:
+        if Path("/proc/self").exists():
+            return True  # gone between kill(0) and here
+    except (OSError, IndexError):
+        pass
+    out = subprocess.run(["ps", "-p", str(pid), "-o", "stat="], capture_output=True, text=True)
+    return out.stdout.strip().startswith("Z") or not out.stdout.strip()
 
 
 def _stop_group(pid: int, timeout: float = STOP_TIMEOUT) -> None:

@@ -1,0 +1,358 @@
+"""Push a release to Label Studio: one task per article, idempotent and resumable.
+
+Each task carries the article id and the hash of its text in `meta`, so the project itself
+records what was pushed. A push lists what the project holds, imports only the articles it
+lacks (in batches, each atomic on the server), and reports articles whose text changed
+since they were pushed without touching their tasks or annotations. A push killed midway
+is simply run again: the rerun lists the project afresh and each article ends up once.
+
+Listing a large project costs about as much as importing it (the server serialises every
+task), so an unchanged re-push would be slow. After a successful push we therefore keep a
+listing cache keyed by a cheap signature of the project's task set (task count, newest task
+id and its article id); when the signature still matches, the cache stands in for the
+listing. Any import or deletion through other means changes the signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ReleaseError, StudioError
+from toolkit.label_config import build_label_config
+from toolkit.studio_client import StudioClient, TransientStudioError
+
+LIST_PAGE_SIZE = 5000  # tasks per listing request: large pages, only id and meta
+MAX_IMPORT_FAILURES = 3  # consecutive transient failures of one batch before giving up
+
+Existing = dict[str, list[tuple[int, str | None]]]  # article id -> [(task id, text_sha256)]
+
+
+@dataclass(frozen=True)
+class ChangedArticle:
+    """An article whose text differs from the one its task was made from (left alone)."""
+
+    article_id: str
+    task_ids: tuple[int, ...]
+    pushed_sha256: str | None
+    release_sha256: str
+
+
+@dataclass
+class PushResult:
+    url: str
+    project_id: int
+    project_title: str
+    dataset_version: str
+    project_created: bool = False
+    config_updated: bool = False
+    created: int = 0
+    already_present: int = 0
+    changed: list[ChangedArticle] = field(default_factory=list)
+    # Article ids held by more than one task (made outside the toolkit): reported, kept.
+    duplicated: dict[str, list[int]] = field(default_factory=dict)
+    used_cache: bool = False
+
+
+@dataclass(frozen=True)
+class PushEvent:
+    """stage: project, listing, listed, importing, imported or done (with the result)."""
+
+    stage: str
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    result: PushResult | None = None
+
+
+# ---------------------------------------------------------------- reading the release
+
+
+def _release_reader() -> Any:
+    from toolkit import release
+
+    return release
+
+
+def task_for(row: dict[str, Any], version: str) -> dict[str, Any]:
+    """The Label Studio task for one `articles` row. Every variable the config reads is
+    present (empty string for a missing title or date): the server refuses tasks without."""
+    published = row.get("published_at")
+    if published is not None and not isinstance(published, str):
+        published = published.isoformat()
+    return {
+        "data": {
+            "text": row["text"],
+            "title": row.get("title") or "",
+            "publisher": row.get("publisher") or "",
+            "published_at": published or "",
+            "url": row.get("url") or "",
+            "article_id": row["id"],
+        },
+        "meta": {
+            "article_id": row["id"],
+            "text_sha256": row["text_sha256"],
+            "dataset_version": version,
+        },
+    }
+
+
+def release_tasks(release_dir: Path) -> tuple[str, str, dict[str, dict[str, Any]]]:
+    """(dataset name, version, article id -> task) for a release directory."""
+    release = _release_reader()
+    name, version = release.dataset_name(release_dir), release.current_version(release_dir)
+    tasks: dict[str, dict[str, Any]] = {}
+    for row in release.read_articles(release_dir):
+        if row["id"] in tasks:
+            raise ReleaseError(f"{release_dir}: article id {row['id']!r} occurs twice")
+        tasks[row["id"]] = task_for(row, version)
+    return name, version, tasks
+
+
+# ---------------------------------------------------------------- the project
+
+
+def find_projects(client: StudioClient, title: str) -> list[int]:
+    """Ids of the projects whose title is exactly `title`, oldest first."""
+
+    def ids() -> list[int]:  # the title filter is a substring search: keep exact matches
+        return [
+            p.id for p in client.sdk.projects.list(title=title, page_size=100) if p.title == title
+        ]
+
+    return sorted(client.call("list projects", ids))
+
+
+def ensure_project(client: StudioClient, title: str, label_config: str) -> tuple[int, bool, bool]:
+    """Find the project by title or create it; bring its label config up to date.
+
+    Returns (project id, created, config updated). The server validates the config on
+    create and update; its refusal (an invalid config, or annotations that use a label the
+    new config drops) surfaces as a StudioError with the server's own explanation.
+    """
+    ids = find_projects(client, title)
+    if len(ids) > 1:
+        raise StudioError(
+            f"{len(ids)} projects at {client.url} are titled {title!r} (ids "
+            f"{', '.join(map(str, ids))}): rename or delete all but one, or pass --project"
+        )
+    if not ids:
+        project = client.call(
+            f"create project {title!r}",
+            client.sdk.projects.create,
+            title=title,
+            label_config=label_config,
+            description="Entity and stance annotation of news articles (news-annotation-toolkit).",
+            idempotent=False,
+        )
+        return int(project.id), True, False
+    pid = ids[0]
+    project = client.call(f"read project {pid}", client.sdk.projects.get, pid)
+    if (project.label_config or "").strip() == label_config.strip():
+        return pid, False, False
+    # PATCH alone accepts a config that orphans existing labels; /validate/ checks them.
+    try:
+        client.call(
+            f"check the new labeling config against project {pid}",
+            client.sdk.projects.validate_label_config,
+            pid,
+            label_config=label_config,
+        )
+    except TransientStudioError:
+        raise
+    except StudioError as exc:
+        raise StudioError(
+            f"the labeling config generated from schemas/labels.yaml differs from project "
+            f"{pid}'s and the server refuses it (existing annotations probably use a label "
+            f"or choice it drops: keep it in schemas/labels.yaml, or remove those "
+            f"annotations first). Server said: {exc}"
+        ) from None
+    client.call(
+        f"update the labeling config of project {pid}",
+        client.sdk.projects.update,
+        pid,
+        label_config=label_config,
+    )
+    return pid, False, True
+
+
+# ---------------------------------------------------------------- what the project holds
+
+
+def _task_page(client: StudioClient, pid: int, page: int, size: int, query: str | None) -> Any:
+    return client.call(
+        f"list the tasks of project {pid}",
+        client.sdk.tasks.list,
+        project=pid,
+        fields="task_only",
+        include="id,meta",
+        page=page,
+        page_size=size,
+        query=query,
+        resolve_uri=False,
+    )
+
+
+def list_existing(
+    client: StudioClient, pid: int, page_size: int = LIST_PAGE_SIZE
+) -> Iterator[tuple[int, int, Existing]]:
+    """Page through the project's tasks (id and meta only), yielding (listed, total, map)."""
+    existing: Existing = {}
+    listed, page, total = 0, 1, None
+    order = json.dumps({"ordering": ["tasks:id"]})  # stable pages while we read
+    while total is None or listed < total:
+        try:
+            pager = _task_page(client, pid, page, page_size, order)
+        except StudioError as exc:
+            if getattr(exc, "status_code", None) == 404 and page > 1:
+                break  # the server answers 404 past the last page
+            raise
+        items = pager.items or []
+        total = int(pager.response.total or 0) if pager.response is not None else 0
+        for task in items:
+            meta = task.meta if isinstance(task.meta, dict) else {}
+            # Tasks made outside the toolkit (no article id) are kept under "": counted, kept.
+            existing.setdefault(str(meta.get("article_id") or ""), []).append(
+                (int(task.id), meta.get("text_sha256"))
+            )
+        listed += len(items)
+        yield listed, total, existing
+        if len(items) < page_size:
+            break
+        page += 1
+    if total is None:
+        yield 0, 0, existing
+
+
+def _last(listing: Iterator[tuple[int, int, Existing]]) -> Existing:
+    existing: Existing = {}
+    for _, _, existing in listing:  # noqa: B007 - the last yield holds the full map
+        pass
+    return existing
+
+
+def _signature(client: StudioClient, pid: int) -> list[Any]:
+    """Cheap fingerprint of the task set: count, newest task id and its article id."""
+    newest_first = json.dumps({"ordering": ["-tasks:id"]})
+    pager = _task_page(client, pid, 1, 1, newest_first)
+    items = pager.items or []
+    total = int(pager.response.total or 0) if pager.response is not None else 0
+    if not items:
+        return [total, None, None]
+    meta = items[0].meta if isinstance(items[0].meta, dict) else {}
+    return [total, int(items[0].id), meta.get("article_id")]
+
+
+def _cache_file(cache_dir: Path, url: str, pid: int) -> Path:
+    key = hashlib.sha256(f"{url}\n{pid}".encode()).hexdigest()[:24]
+    return cache_dir / f"{key}.json"
+
+
+def _load_cache(path: Path, signature: list[Any]) -> Existing | None:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if raw.get("signature") != signature:
+        return None
+    return {k: [(int(t), s) for t, s in v] for k, v in raw.get("tasks", {}).items()}
+
+
+def _save_cache(path: Path, signature: list[Any], existing: Existing) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"signature": signature, "tasks": existing}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- the push
+
+
+def push_release(
+    client: StudioClient,
+    release_dir: Path,
+    *,
+    project_title: str | None = None,
+    batch_size: int = 500,
+    cache_dir: Path | None = None,
+) -> Iterator[PushEvent]:
+    """Push every article of the release as a task; yields progress, last a `done` event
+    whose `result` is the PushResult. `cache_dir` enables the listing cache (see above)."""
+    if batch_size < 1:
+        raise StudioError(f"batch size must be at least 1, not {batch_size}")
+    name, version, tasks = release_tasks(Path(release_dir))
+    title = project_title or name
+    pid, created, updated = ensure_project(client, title, build_label_config())
+    result = PushResult(client.url, pid, title, version, created, updated)
+    verb = "created" if created else "found"
+    yield PushEvent("project", message=f"{verb} project {pid} {title!r}")
+
+    cache = _cache_file(cache_dir, client.url, pid) if cache_dir else None
+    existing = None
+    if cache is not None and not created:
+        existing = _load_cache(cache, _signature(client, pid))
+        result.used_cache = existing is not None
+    if existing is None:
+        existing = {}
+        for listed, total, listing in list_existing(client, pid):
+            existing = listing
+            yield PushEvent("listing", listed, total, "listing tasks already in the project")
+    listed_count = sum(len(v) for v in existing.values())
+    yield PushEvent("listed", listed_count, listed_count, f"{listed_count} task(s) in the project")
+
+    missing = [article_id for article_id in tasks if article_id not in existing]
+    for article_id, held in sorted(existing.items()):
+        if article_id not in tasks:
+            continue
+        if len(held) > 1:
+            result.duplicated[article_id] = [task_id for task_id, _ in held]
+        new_sha = tasks[article_id]["meta"]["text_sha256"]
+        old = {sha for _, sha in held}
+        if old != {new_sha}:
+            result.changed.append(
+                ChangedArticle(article_id, tuple(t for t, _ in held), next(iter(old)), new_sha)
+            )
+    result.already_present = len(tasks) - len(missing)
+
+    yield PushEvent("importing", 0, len(missing), f"importing {len(missing)} new article(s)")
+    done, failures = 0, 0
+    while missing:
+        batch = missing[:batch_size]
+        try:
+            response = client.call(
+                f"import {len(batch)} tasks into project {pid}",
+                client.sdk.projects.import_tasks,
+                pid,
+                request=[tasks[a] for a in batch],
+                return_task_ids=True,
+                idempotent=False,
+            )
+        except TransientStudioError:
+            # The batch may or may not have landed: ask the project, never re-send blindly.
+            failures += 1
+            if failures >= MAX_IMPORT_FAILURES:
+                raise
+            existing = _last(list_existing(client, pid))
+            missing = [a for a in missing if a not in existing]
+            continue
+        failures = 0
+        task_ids = list(getattr(response, "task_ids", None) or []) or [0] * len(batch)
+        for article_id, task_id in zip(batch, task_ids, strict=False):
+            existing[article_id] = [(int(task_id), tasks[article_id]["meta"]["text_sha256"])]
+        done += len(batch)
+        missing = missing[batch_size:]
+        yield PushEvent("imported", done, done + len(missing), f"imported {done} task(s)")
+
+    # Counted from what the project holds, so a batch that landed despite an error counts.
+    result.created = sum(1 for a in tasks if a in existing) - result.already_present
+    if cache is not None:
+        signature = _signature(client, pid)
+        # Only cache a listing we know is complete: nobody else added tasks meanwhile.
+        if signature[0] == sum(len(v) for v in existing.values()):
+            _save_cache(cache, signature, existing)
+    yield PushEvent("done", message="push complete", result=result)
