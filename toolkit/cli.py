@@ -494,5 +494,42 @@ def push(
     click.echo(f"open {result.url}/projects/{result.project_id}/")
 
 
+@cli.command()
+@click.option(
+    "--out", default=Path("dist/news"), show_default=True, type=click.Path(path_type=Path)
+)
+@click.option("--port", default=8080, show_default=True, help="Port of the local Label Studio.")
+@click.pass_context
+def demo(ctx: click.Context, out: Path, port: int) -> None:
+    """The main job on the embedded default: build seeds/, start Label Studio, push.
+
+    Runs `toolkit build seeds/`, `toolkit studio up` and `toolkit push`, then tells you
+    where to annotate, where the login is kept and how to bring the labels back.
+
+    \b
+    Example:
+        toolkit demo
+        toolkit demo --out dist/news --port 8090
+    """
+    from toolkit import studio_server
+
+    click.secho("1/3 build", bold=True)
+    ctx.invoke(build, sources=(Path("seeds"),), out=out, name=out.name)
+    click.secho("2/3 studio up", bold=True)
+    ctx.invoke(studio_up, port=port)
+    click.secho("3/3 push", bold=True)
+    ctx.invoke(push, release_dir=out)
+    with library_errors():
+        config = studio_server.read_config()
+    assert config is not None
+    click.echo(
+        f"\nAnnotate at {config.url} (login: {config.username}; the password is in "
+        f"{studio_server.config_path()}, readable by you only).\n"
+        f"Then bring the labels back as the next release:\n"
+        f"    .venv/bin/toolkit pull {out}\n"
+        f"and load them:  datasets.load_dataset('{out}', 'entities')"
+    )
+
+
 def main() -> None:
     cli()
