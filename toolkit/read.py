@@ -163,8 +163,11 @@ def decode_bytes(raw: bytes) -> str:
         raise RejectedInput("binary", "control bytes: not a text page")
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        # Cut inside its last character (a scrape stopped at a byte limit): still UTF-8.
+        # Any other code page would turn every accented letter and quote into mojibake.
+        if exc.reason == "unexpected end of data" and len(raw) - exc.start < 4:
+            return raw[: exc.start].decode("utf-8")
     try:
         text = raw.decode("cp1252")
         if _plausible(text):
