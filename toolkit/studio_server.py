@@ -331,7 +331,9 @@ def up(
     cmd = [
         str(_label_studio_bin(venv)),
         "start",
-        "--host", host,
+        # --internal-host is the bind address; --host only prefixes generated URLs (left
+        # empty so they stay relative). Without it the server listens on 0.0.0.0.
+        "--internal-host", host,
         "--port", str(port),
         "--no-browser",
         "--data-dir", str(data_dir),
