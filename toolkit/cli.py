@@ -144,11 +144,15 @@ def build(
             workers=workers,
             max_bytes=max_bytes,
         )
+        shown = False
         for event in events:
             if isinstance(event, Progress):
                 click.echo(f"\r{event.stage}: {event.done} pages", nl=False, err=True)
+                shown = True
             else:
                 result = event
+        if shown:
+            click.echo(err=True)
     assert result is not None
     summary = {
         "out": str(result.out),

@@ -58,7 +58,7 @@ class ReleaseResult:
     name: str
     version: str | None  # None: nothing changed, no release made
     previous_version: str | None
-    bump: str
+    bump: str  # initial | none | patch | minor | major
     diffs: dict[str, ConfigDiff] = field(default_factory=dict)
     built: int = 0
     rejected: list[Rejection] = field(default_factory=list)
@@ -191,7 +191,7 @@ def _finish(
     bytes_changed = extra_changed or any(
         _data_fingerprint(previous, c) != _data_fingerprint(manifest, c) for c in diffs
     )
-    bump = overall_bump(diffs.values(), bytes_changed)
+    bump = overall_bump(diffs.values(), bytes_changed) if previous else "initial"
     prev_version = Version.parse(previous["version"]) if previous else None
     result = ReleaseResult(
         out, manifest["name"], None, str(prev_version) if prev_version else None, bump, diffs
@@ -199,7 +199,7 @@ def _finish(
     if previous is not None and bump == "none" and requested is None:
         discard(staging)
         return result
-    version = choose_version(prev_version, bump if previous else "major", requested)
+    version = choose_version(prev_version, bump, requested)
     if f"v{version}" in tags(staging):
         raise ReleaseError(f"version {version} is already released; a release is never rewritten")
     manifest["version"] = str(version)

@@ -139,7 +139,10 @@ def overall_bump(diffs: Iterable[ConfigDiff], bytes_changed: bool) -> str:
 
 
 def choose_version(previous: Version | None, bump: str, requested: str | None) -> Version:
-    """The version to release: the computed bump, or `requested` if it is at least that."""
+    """The version to release: the computed bump, or `requested` if it is at least that.
+
+    The first release (no `previous`) is 1.0.0 unless another version is requested.
+    """
     computed = Version(1, 0, 0) if previous is None else previous.bump(bump)
     if requested is None:
         return computed
