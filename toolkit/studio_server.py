@@ -238,6 +238,10 @@ def server_version(url: str, timeout: float = 5.0) -> str | None:
 
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if os.name != "nt":
+            # As the server binds: connections of a crashed server lingering in TIME_WAIT
+            # must not make its own port look taken (a listener still does).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
