@@ -257,7 +257,8 @@ def build(
     staging = stage(out)
     try:
         spool = ShardWriter(staging / ".spool", "spool", config_schema("articles").arrow_schema)
-        index, rejected, publishers = NearDuplicateIndex(), [], Counter()
+        index = NearDuplicateIndex(spool_dir=staging / ".near-duplicates")
+        rejected, publishers = [], Counter()
         seen_raw: dict[str, str] = {}
         seen_ids: set[str] = set()
         inputs = 0
