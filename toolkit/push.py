@@ -23,6 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from toolkit.errors import ReleaseError, StudioError
 from toolkit.label_config import build_label_config
 from toolkit.studio_client import StudioClient, TransientStudioError
@@ -104,28 +108,70 @@ def task_for(row: dict[str, Any], version: str) -> dict[str, Any]:
 
 def release_tasks(release_dir: Path) -> tuple[str, str, dict[str, dict[str, Any]]]:
     """(dataset name, version, article id -> task) for a release directory."""
+    name, version, hashes = release_index(release_dir)
+    return name, version, load_tasks(release_dir, set(hashes), version)
+
+
+def release_index(release_dir: Path) -> tuple[str, str, dict[str, str]]:
+    """(dataset name, version, article id -> text_sha256), reading only those two columns:
+    an unchanged re-push needs nothing more, and article texts are most of the bytes."""
     release = _release_reader()
     name, version = release.dataset_name(release_dir), release.current_version(release_dir)
+    hashes: dict[str, str] = {}
+    for table in _tables(release_dir, ["id", "text_sha256"]):
+        ids, shas = table.column("id").to_pylist(), table.column("text_sha256").to_pylist()
+        for article_id, sha in zip(ids, shas, strict=True):
+            if article_id in hashes:
+                raise ReleaseError(f"{release_dir}: article id {article_id!r} occurs twice")
+            hashes[article_id] = sha
+    return name, version, hashes
+
+
+_TASK_COLUMNS = ["id", "text", "title", "publisher", "published_at", "url", "text_sha256"]
+
+
+def load_tasks(release_dir: Path, ids: set[str], version: str) -> dict[str, dict[str, Any]]:
+    """Tasks for the articles `ids` of the release, in release order."""
+    if not ids:
+        return {}
+    wanted = pa.array(sorted(ids), type=pa.string())
     tasks: dict[str, dict[str, Any]] = {}
-    for row in release.read_articles(release_dir):
-        if row["id"] in tasks:
-            raise ReleaseError(f"{release_dir}: article id {row['id']!r} occurs twice")
-        tasks[row["id"]] = task_for(row, version)
-    return name, version, tasks
+    for table in _tables(release_dir, _TASK_COLUMNS):
+        picked = table.filter(pc.is_in(table.column("id"), value_set=wanted))
+        for row in picked.to_pylist():
+            tasks[row["id"]] = task_for(row, version)
+    return tasks
+
+
+def _tables(release_dir: Path, columns: list[str]) -> Iterator[pa.Table]:
+    """The `articles` Parquet files of the release (all splits), only `columns`."""
+    release = _release_reader()
+    for files in release.config_files(release_dir, "articles").values():
+        for path in files:
+            try:
+                yield pq.read_table(path, columns=columns)
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise ReleaseError(f"cannot read {path}: {exc}") from None
 
 
 # ---------------------------------------------------------------- the project
 
 
+def _projects_titled(client: StudioClient, title: str) -> list[Any]:
+    """Projects whose title is exactly `title` (id and label config only), oldest first."""
+
+    def listing() -> list[Any]:  # the title filter is a substring search: keep exact matches
+        projects = client.sdk.projects.list(
+            title=title, page_size=100, include="id,title,label_config"
+        )
+        return [p for p in projects if p.title == title]
+
+    return sorted(client.call("list projects", listing), key=lambda p: p.id)
+
+
 def find_projects(client: StudioClient, title: str) -> list[int]:
     """Ids of the projects whose title is exactly `title`, oldest first."""
-
-    def ids() -> list[int]:  # the title filter is a substring search: keep exact matches
-        return [
-            p.id for p in client.sdk.projects.list(title=title, page_size=100) if p.title == title
-        ]
-
-    return sorted(client.call("list projects", ids))
+    return [int(p.id) for p in _projects_titled(client, title)]
 
 
 def ensure_project(client: StudioClient, title: str, label_config: str) -> tuple[int, bool, bool]:
@@ -135,7 +181,8 @@ def ensure_project(client: StudioClient, title: str, label_config: str) -> tuple
     create and update; its refusal (an invalid config, or annotations that use a label the
     new config drops) surfaces as a StudioError with the server's own explanation.
     """
-    ids = find_projects(client, title)
+    projects = _projects_titled(client, title)
+    ids = [int(p.id) for p in projects]
     if len(ids) > 1:
         raise StudioError(
             f"{len(ids)} projects at {client.url} are titled {title!r} (ids "
@@ -152,8 +199,7 @@ def ensure_project(client: StudioClient, title: str, label_config: str) -> tuple
         )
         return int(project.id), True, False
     pid = ids[0]
-    project = client.call(f"read project {pid}", client.sdk.projects.get, pid)
-    if (project.label_config or "").strip() == label_config.strip():
+    if (projects[0].label_config or "").strip() == label_config.strip():
         return pid, False, False
     # PATCH alone accepts a config that orphans existing labels; /validate/ checks them.
     try:
@@ -285,7 +331,7 @@ def push_release(
     whose `result` is the PushResult. `cache_dir` enables the listing cache (see above)."""
     if batch_size < 1:
         raise StudioError(f"batch size must be at least 1, not {batch_size}")
-    name, version, tasks = release_tasks(Path(release_dir))
+    name, version, hashes = release_index(Path(release_dir))
     title = project_title or name
     pid, created, updated = ensure_project(client, title, build_label_config())
     result = PushResult(client.url, pid, title, version, created, updated)
@@ -305,19 +351,21 @@ def push_release(
     listed_count = sum(len(v) for v in existing.values())
     yield PushEvent("listed", listed_count, listed_count, f"{listed_count} task(s) in the project")
 
-    missing = [article_id for article_id in tasks if article_id not in existing]
+    missing = [article_id for article_id in hashes if article_id not in existing]
     for article_id, held in sorted(existing.items()):
-        if article_id not in tasks:
+        if article_id not in hashes:
             continue
         if len(held) > 1:
             result.duplicated[article_id] = [task_id for task_id, _ in held]
-        new_sha = tasks[article_id]["meta"]["text_sha256"]
         old = {sha for _, sha in held}
-        if old != {new_sha}:
+        if old != {hashes[article_id]}:
             result.changed.append(
-                ChangedArticle(article_id, tuple(t for t, _ in held), next(iter(old)), new_sha)
+                ChangedArticle(
+                    article_id, tuple(t for t, _ in held), next(iter(old)), hashes[article_id]
+                )
             )
-    result.already_present = len(tasks) - len(missing)
+    result.already_present = len(hashes) - len(missing)
+    tasks = load_tasks(Path(release_dir), set(missing), version)
 
     yield PushEvent("importing", 0, len(missing), f"importing {len(missing)} new article(s)")
     done, failures = 0, 0
@@ -343,13 +391,13 @@ def push_release(
         failures = 0
         task_ids = list(getattr(response, "task_ids", None) or []) or [0] * len(batch)
         for article_id, task_id in zip(batch, task_ids, strict=False):
-            existing[article_id] = [(int(task_id), tasks[article_id]["meta"]["text_sha256"])]
+            existing[article_id] = [(int(task_id), hashes[article_id])]
         done += len(batch)
         missing = missing[batch_size:]
         yield PushEvent("imported", done, done + len(missing), f"imported {done} task(s)")
 
     # Counted from what the project holds, so a batch that landed despite an error counts.
-    result.created = sum(1 for a in tasks if a in existing) - result.already_present
+    result.created = sum(1 for a in hashes if a in existing) - result.already_present
     if cache is not None:
         signature = _signature(client, pid)
         # Only cache a listing we know is complete: nobody else added tasks meanwhile.
