@@ -8,18 +8,21 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from toolkit.errors import StudioError
 from toolkit.label_config import build_label_config
 from toolkit.push import PushResult, find_projects, list_existing, push_release
 from toolkit.release import build, read_articles, wait_for_build
-from toolkit.studio_client import StudioClient
+from toolkit.studio_client import Connection, StudioClient
 
 if TYPE_CHECKING:
     from conftest import StudioServer
@@ -370,3 +373,59 @@ def test_release_dir_that_is_not_a_release_fails_cleanly(
     assert done.returncode == 1 and done.stderr.startswith("Error: ")
     assert "Traceback" not in done.stderr
     shutil.rmtree(empty)
+
+
+class _LossyProxy(BaseHTTPRequestHandler):
+    """Forwards to the real server, but answers the first import with 502 after the server
+    has stored it: the client cannot tell whether the batch landed."""
+
+    upstream = ""
+    lost = 0
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        skip = ("host", "content-length")
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
+        answer = httpx.request(
+            self.command, self.upstream + self.path, headers=headers, content=body, timeout=120
+        )
+        cls = type(self)
+        if self.command == "POST" and "/import" in self.path and cls.lost == 0:
+            cls.lost += 1
+            self.send_response(502)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"detail": "bad gateway"}')
+            return
+        self.send_response(answer.status_code)
+        for key in ("Content-Type",):
+            if key in answer.headers:
+                self.send_header(key, answer.headers[key])
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _forward
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_import_that_landed_but_failed_is_not_sent_twice(
+    studio: StudioServer, tmp_path: Path
+) -> None:
+    release = jsonl_release(tmp_path, "push-lossy", 12)
+    handler = type("Proxy", (_LossyProxy,), {"upstream": studio.url, "lost": 0})
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        client = StudioClient(Connection(url, studio.api_key, "test"), backoff=0.01)
+        result = run_push(client, release, batch_size=5)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert handler.lost == 1
+    assert (result.created, result.already_present) == (12, 0)  # the lost batch counts
+    counts = article_counts(studio.client(), result.project_id)
+    assert len(counts) == 12 and set(counts.values()) == {1}
