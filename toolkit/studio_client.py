@@ -87,14 +87,17 @@ class StudioClient:
         self._key = connection.api_key
         self.retries = retries
         self.backoff = backoff
+        unusable = None
         try:
             # max_retries=0: retrying is our job, so that imports are never re-sent blindly.
             self.sdk = LabelStudio(
                 base_url=connection.url, api_key=connection.api_key, timeout=timeout, max_retries=0
             )
         except ApiError as exc:  # the SDK rejects an expired personal access token up front
-            raise StudioError(self._scrub(f"the API key for {self.url} is unusable: "
-                                          f"{_detail(exc)}")) from None  # fmt: skip
+            unusable = StudioError(self._scrub(f"the API key for {self.url} is unusable: "
+                                               f"{_detail(exc)}"))  # fmt: skip
+        if unusable is not None:  # raised out here: see `call`
+            raise unusable
 
     def _scrub(self, message: str) -> str:
         return message.replace(self._key, "***") if self._key else message
@@ -115,8 +118,11 @@ class StudioClient:
                 error = self._map(exc, what)
                 never_sent = isinstance(exc, httpx.ConnectError)
                 retry = isinstance(error, TransientStudioError) and (idempotent or never_sent)
-                if not retry or attempt >= self.retries:
-                    raise error from None
+            if not retry or attempt >= self.retries:
+                # Raised outside the except block, so the SDK's exception is not kept even
+                # as a suppressed __context__: its text can quote the key (a server echoing
+                # the Authorization header) or session cookies.
+                raise error
             delay = self.backoff * (2**attempt) * (1 + random.random() * 0.25)
             attempt += 1
             time.sleep(delay)
