@@ -21,18 +21,19 @@ def test_directory_expansion_is_sorted_recursive_and_accounts_for_every_file(
     (tmp_path / "b" / "z.html").write_text("<p>x</p>")
     (tmp_path / "a.txt").write_text("a")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
-    (tmp_path / ".hidden.txt").write_text("skip me")
+    (tmp_path / ".hidden.txt").write_text("reported, not parsed")
     (tmp_path / "c.jsonl").write_text('{"text": "x"}\n\n{"text": "y", "url": "https://a.id/1"}\n')
     sources = list(iter_sources([tmp_path]))
     assert [(s.source_file, s.kind) for s in sources] == [
+        (".hidden.txt", "unsupported"),
         ("a.txt", "txt"),
         ("b/z.html", "html"),
         ("c.jsonl:1", "jsonl"),
         ("c.jsonl:3", "jsonl"),
         ("notes.pdf", "unsupported"),
     ]
-    assert sources[3].url == "https://a.id/1"
-    assert sources[3].raw == b'{"text": "y", "url": "https://a.id/1"}'
+    assert sources[4].url == "https://a.id/1"
+    assert sources[4].raw == b'{"text": "y", "url": "https://a.id/1"}'
 
 
 def test_a_file_given_directly_is_named_by_its_file_name() -> None:
@@ -98,3 +99,12 @@ def test_seeds_lose_every_no_break_space_and_stray_a_circumflex() -> None:
     for path in sorted(SEEDS.glob("*.txt")):
         text = clean_text(decode_bytes(path.read_bytes()))
         assert "\u00a0" not in text and "Â" not in text and "\r" not in text
+
+
+def test_hidden_files_are_reported_and_hidden_directories_are_not_inputs(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / ".DS_Store").write_bytes(b"\x00\x01")
+    (tmp_path / "page.txt").write_text("Judul\n\nIsi berita.\n")
+    sources = {s.source_file: s.kind for s in iter_sources([tmp_path])}
+    assert sources == {".DS_Store": "unsupported", "page.txt": "txt"}

@@ -7,6 +7,7 @@ its paragraph offsets on is already NFC, LF-only, free of no-break spaces and mo
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -42,28 +43,30 @@ class Source:
 
 def iter_sources(paths: Iterable[Path], *, read_cap: int = READ_CAP) -> Iterator[Source]:
     """Yield one `Source` per input: files as given, directories expanded (sorted,
-    recursive, hidden entries skipped), one Source per non-blank JSONL line.
+    recursive; hidden directories such as .git are not inputs and are not entered), one
+    Source per non-blank JSONL line.
 
-    A file of an unknown type still yields a Source (kind "unsupported") so the build
-    can report it: every input is accounted for.
+    A file of an unknown type, or a hidden file (.DS_Store...), still yields a Source
+    (kind "unsupported") so the build reports it: every input is accounted for.
     """
     for path in paths:
         path = Path(path)
-        if path.is_dir():
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            for file in files:
-                yield from _file_sources(file, file.relative_to(path).as_posix(), read_cap)
-        else:
+        if not path.is_dir():
             yield from _file_sources(path, path.name, read_cap)
+            continue
+        files = []
+        for root, dirs, names in os.walk(path):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            files += [Path(root) / n for n in names if (Path(root) / n).is_file()]
+        for file in sorted(files, key=lambda f: f.relative_to(path).as_posix()):
+            rel = file.relative_to(path).as_posix()
+            yield from _file_sources(file, rel, read_cap, unsupported=file.name.startswith("."))
 
 
-def _file_sources(path: Path, name: str, read_cap: int) -> Iterator[Source]:
-    kind = KINDS.get(path.suffix.lower(), "unsupported")
+def _file_sources(
+    path: Path, name: str, read_cap: int, *, unsupported: bool = False
+) -> Iterator[Source]:
+    kind = "unsupported" if unsupported else KINDS.get(path.suffix.lower(), "unsupported")
     if kind == "jsonl":
         yield from _jsonl_sources(path, name)
         return

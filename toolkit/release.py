@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -282,8 +283,7 @@ def build(
                 yield split_for(row["id"], ratios), row
 
         entry, digests = _write_config(staging, "articles", rows())
-        for path in spooled:
-            path.unlink()
+        shutil.rmtree(staging / ".spool")
         report = {
             "inputs": inputs,
             "built": len(seen_ids),
