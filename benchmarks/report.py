@@ -23,6 +23,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     if largest and smallest and largest is not smallest:
         rss = largest["build_1w"]["peak_rss_mb"] / smallest["build_1w"]["peak_rss_mb"]
     n = f"N={largest['n']}" if largest else ""
+    push_n = f"N={push['tasks']}" if push else ""
+    pull_n = f"N={pull['tasks']}" if pull else ""
     out = [
         ("build 2w vs naive throughput", ">= 1.5x", ratio("build_2w_vs_naive"), 1.5, "ge", n),
         ("build 1w vs naive throughput", "(info)", ratio("build_1w_vs_naive"), None, "ge", n),
@@ -30,11 +32,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         ("peak RSS largest N / smallest N", "<= 1.5x", rss, 1.5, "le",
          f"{largest['n']}/{smallest['n']}" if largest and smallest else ""),
         ("push rate vs raw import rate", ">= 0.8x", push.get("ratio_push_vs_raw_rate"), 0.8,
-         "ge", "10k"),
+         "ge", push_n),
         ("re-push time / first push time", "< 0.1x", push.get("ratio_repush_vs_push_time"), 0.1,
-         "lt", "10k"),
+         "lt", push_n),
         ("pull time / bare export time", "<= 1.5x", pull.get("ratio_pull_vs_bare_export_time"),
-         1.5, "le", "10k"),
+         1.5, "le", pull_n),
     ]  # fmt: skip
     checks = {"ge": lambda v, t: v >= t, "le": lambda v, t: v <= t, "lt": lambda v, t: v < t}
     return [

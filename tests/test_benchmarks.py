@@ -1,0 +1,97 @@
+"""Smoke test of the benchmarks package (no timing assertions: the figures are not tested,
+only that the corpus is right and the runner produces its table and JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from benchmarks import report
+from benchmarks.__main__ import main
+from benchmarks.corpus import PUBLISHERS, iter_pages, write_corpus
+from toolkit.article import Article
+from toolkit.extract import extract_source
+from toolkit.near_duplicates import NearDuplicateIndex
+from toolkit.read import iter_sources
+
+
+def test_corpus_is_deterministic_for_a_seed_and_page_i_does_not_depend_on_n() -> None:
+    first = list(iter_pages(25, seed=3))
+    assert first == list(iter_pages(25, seed=3))
+    assert list(iter_pages(10, seed=3)) == first[:10]
+    other = list(iter_pages(25, seed=4))
+    assert [t for _, _, t in other] != [t for _, _, t in first]
+    assert len({t for _, _, t in first}) == 25
+
+
+def test_generated_pages_parse_as_articles_of_their_publisher(tmp_path: Path) -> None:
+    n = 60
+    info = write_corpus(tmp_path, n, seed=11)
+    assert info["pages"] == n
+    assert info["bytes"] == sum(p.stat().st_size for p in tmp_path.rglob("*.txt"))
+    expected = {name: publisher for name, publisher, _ in iter_pages(n, seed=11)}
+    got = {}
+    for source in iter_sources([tmp_path]):
+        article = extract_source(source)
+        assert isinstance(article, Article), (source.source_file, article)
+        got[source.source_file] = article.publisher
+        assert article.title
+        if article.publisher != "liputan6":  # a liputan6 page may carry no date line
+            assert article.published_at is not None
+        assert article.language == "id"
+        # the clutter around the body never reaches the text
+        for clutter in ("Baca juga", "ADVERTISEMENT", "TRIBUNNEWS.COM", "Liputan6.com,", "zoom-in"):
+            assert clutter not in article.text, (source.source_file, clutter)
+    assert got == expected
+    assert set(Counter(got.values())) == set(PUBLISHERS)
+
+
+def test_syndicated_pages_are_grouped_and_the_rest_mostly_not() -> None:
+    index = NearDuplicateIndex()
+    for name, _, text in iter_pages(400, seed=5):
+        article = extract_source(_source(name, text))
+        assert isinstance(article, Article)
+        index.add(article.id, article.text)
+    grouped = index.groups()
+    # ~3% of pages copy an earlier page's paragraphs: some groups, not one giant blob
+    assert 2 <= len(set(grouped.values())) <= 40
+    assert max(Counter(grouped.values()).values()) <= 5
+
+
+def _source(name: str, text: str):  # type: ignore[no-untyped-def]
+    from toolkit.read import Source
+
+    raw = text.encode("utf-8")
+    return Source(source_file=name, raw=raw, kind="txt", size=len(raw))
+
+
+def test_runner_writes_table_and_json_on_a_tiny_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["--sizes", "20", "--no-studio", "--workdir", str(tmp_path / "w"),
+                 "--json", str(out)]) == 0  # fmt: skip
+    results = json.loads(out.read_text())
+    (row,) = results["build"]
+    assert row["n"] == 20
+    for job in ("io_floor", "naive", "build_1w", "build_2w"):
+        assert row[job]["articles"] == 20
+        assert row[job]["seconds"] > 0 and row[job]["peak_rss_mb"] > 10
+    assert row["build_1w"]["rejected"] == 0
+    assert set(row["ratios"]) == {
+        "build_1w_vs_naive",
+        "build_2w_vs_naive",
+        "build_1w_vs_io_floor",
+        "build_2w_vs_io_floor",
+        "speedup_1_to_2_workers",
+    }
+    by_name = {t["target"]: t for t in results["targets"]}
+    assert by_name["push rate vs raw import rate"]["met"] is None  # studio skipped
+    assert by_name["speed-up 1 -> 2 workers"]["met"] in (True, False)
+    table = capsys.readouterr().out
+    assert table == report.render(results) + "\n"
+    assert "build 2w" in table and "TARGETS" in table and "not run" in table
+    assert not (tmp_path / "w" / "corpus-20").exists()  # corpora are removed after use
