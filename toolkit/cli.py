@@ -10,11 +10,15 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from toolkit import __version__
 from toolkit.errors import ToolkitError
+
+if TYPE_CHECKING:  # the library is imported lazily, inside each command
+    from toolkit.release import ReleaseResult
 
 
 @contextlib.contextmanager
@@ -24,6 +28,14 @@ def library_errors() -> Iterator[None]:
         yield
     except ToolkitError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _echo_release(result: ReleaseResult, unchanged: str) -> None:
+    """The last line of build and pull: the version made, or why none was."""
+    if result.unchanged:
+        click.echo(f"{unchanged} since {result.previous_version}: no new version made")
+    else:
+        click.echo(f"released {result.version} ({result.bump}) in {result.out}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -127,7 +139,7 @@ def build(
         toolkit build seeds/ --out dist/news
         toolkit build seeds/ more-pages/ --out dist/news --workers 2
     """
-    from toolkit.release import Progress, ReleaseResult
+    from toolkit.release import Progress
     from toolkit.release import build as build_release
     from toolkit.splits import parse_ratios
 
@@ -189,10 +201,7 @@ def build(
         )
     for config, change in summary["changes"].items():
         click.echo(f"  {config}: " + ", ".join(f"{k} {v}" for k, v in change.items()))
-    if result.unchanged:
-        click.echo(f"nothing changed since {result.previous_version}: no new version made")
-    else:
-        click.echo(f"released {result.version} ({result.bump}) in {result.out}")
+    _echo_release(result, "nothing changed")
 
 
 @cli.command()
@@ -280,10 +289,7 @@ def pull(
         click.echo(f"  quarantined {reason}: {n}")
     if counts["ner_skipped"]:
         click.echo(f"  ner: {counts['ner_skipped']} gold spans not token-aligned, not tagged")
-    if rel.unchanged:
-        click.echo(f"labels unchanged since {rel.previous_version}: no new version made")
-    else:
-        click.echo(f"released {rel.version} ({rel.bump}) in {rel.out}")
+    _echo_release(rel, "labels unchanged")
 
 
 @cli.command()
