@@ -112,3 +112,28 @@ def test_index_holds_no_text() -> None:
     held = [v for v in vars(index).values()]
     assert not any(isinstance(v, str) and "minyak" in v for v in held)
     assert all(WIRE[0] not in str(v) for v in held)
+
+
+def test_spooled_index_groups_like_the_in_memory_one(monkeypatch, tmp_path: Path) -> None:
+    import toolkit.near_duplicates as near_duplicates
+
+    articles = _seed_articles()
+    edited = [p.replace("naik tajam", "melonjak tajam") for p in WIRE]
+    texts = {a.id: a.text for a in articles}
+    texts.update({"w1": "\n\n".join(WIRE), "w2": "\n\n".join(edited), "w3": WIRE[0]})
+    in_memory = NearDuplicateIndex()
+    for article_id, text in texts.items():
+        in_memory.add(article_id, text)
+    expected = in_memory.groups()
+    assert (
+        expected["w1"] == expected["w2"] == expected["w3"] == "w1"
+    )  # w3: all of its one paragraph
+
+    monkeypatch.setattr(near_duplicates, "BUFFER_RECORDS", 12)  # spool after every article
+    spool = tmp_path / "spool"
+    spooled = NearDuplicateIndex(spool_dir=spool)
+    for article_id, text in texts.items():
+        spooled.add(article_id, text)
+    assert sorted(p.name for p in spool.glob("bucket-*.bin"))
+    assert spooled.groups() == expected
+    assert not spool.exists()

@@ -13,7 +13,9 @@ each paragraph (BANDS x 12 bytes: an 8-byte hash and a 4-byte paragraph number).
 are buffered briefly, then appended to BUCKETS spool files by the top bits of the hash,
 so `groups` sorts one bucket at a time: the memory held is bounded by the buffer and the
 largest bucket, not by the corpus (100k articles of ~15 paragraphs spool ~200 MB to disk
-and hold a few MB). Small indexes never touch the disk.
+and hold a few MB). The paragraph pairs found per bucket (16-byte records; chance matches
+of a single paragraph make them grow faster than the corpus) are spooled the same way,
+by article, and counted one file at a time. Small indexes never touch the disk.
 A band hash carried by more than `max_fanout` articles is boilerplate, not syndication,
 and links nothing.
 
@@ -44,6 +46,8 @@ BUCKETS = 64  # spool files, by the top 6 bits of the band hash
 BUFFER_RECORDS = 1 << 20  # band records held in memory before they go to the spool (12 MB)
 _WORD = re.compile(r"\w+")
 _RECORD = np.dtype([("hash", "<u8"), ("paragraph", "<u4")])
+PAIR_BUCKETS = 64  # spool files of pair records, by article
+_PAIR = np.dtype([("a", "<u4"), ("b", "<u4"), ("pa", "<u4"), ("pb", "<u4")])
 _M64 = 2**64
 # Fixed odd multipliers (arithmetic wraps mod 2**64): word 3-gram mixing, the permutations
 # and the mixing of a band's rows into one 64-bit hash.
@@ -119,46 +123,83 @@ class NearDuplicateIndex:
         for path in sorted(self._spool_dir.glob("bucket-*.bin")):
             yield np.fromfile(path, dtype=_RECORD)
 
-    def _shared_paragraphs(self) -> dict[tuple[int, int], tuple[set[int], set[int]]]:
-        """(article a, article b) -> paragraphs of a that matched b, and of b that matched a."""
+    def _pairs(self, records: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Pair records (a, b, paragraph of a, paragraph of b) of one bucket's band hashes:
+        one per two paragraphs of different articles a < b that share a band hash."""
+        if not len(records):
+            return np.empty(0, dtype=_PAIR)
+        records.sort(order=["hash", "paragraph"])
+        hashes = records["hash"]
+        paragraphs = records["paragraph"].astype(np.int64)
+        owners = np.searchsorted(starts, paragraphs, side="right") - 1
+        run_starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+        lengths = np.diff(np.r_[run_starts, len(hashes)])
+        # owners ascend inside a run (paragraphs are numbered in article order), so the
+        # distinct owners of a run are its first record plus each change of owner
+        new_owner = np.r_[True, owners[1:] != owners[:-1]]
+        new_owner[run_starts] = True
+        distinct = np.add.reduceat(new_owner.astype(np.int64), run_starts)
+        linking = (distinct >= 2) & (distinct <= self.max_fanout)
+        parts = []
+        for length in np.unique(lengths[linking]).tolist():
+            members = run_starts[linking & (lengths == length)][:, None] + np.arange(length)
+            i, j = np.triu_indices(length, 1)
+            left, right = members[:, i].reshape(-1), members[:, j].reshape(-1)
+            a, b = owners[left], owners[right]
+            keep = a < b
+            pairs = np.empty(int(keep.sum()), dtype=_PAIR)
+            pairs["a"], pairs["b"] = a[keep], b[keep]
+            pairs["pa"] = paragraphs[left[keep]] - starts[a[keep]]
+            pairs["pb"] = paragraphs[right[keep]] - starts[b[keep]]
+            parts.append(pairs)
+        return np.concatenate(parts) if parts else np.empty(0, dtype=_PAIR)
+
+    def _pair_batches(self) -> Iterator[np.ndarray]:
+        """All pair records, in batches that each hold every record of their pairs.
+
+        Chance matches of one paragraph make many pairs (about 11 per article on the
+        benchmark corpus, growing with the corpus), so once the index is spooled the
+        pair records are spooled too, by article a, and come back one file at a time."""
         starts = np.asarray(self._first_paragraph, dtype=np.int64)
-        shared: dict[tuple[int, int], tuple[set[int], set[int]]] = defaultdict(
-            lambda: (set(), set())
-        )
+        if not self._spooled:
+            for records in self._buckets():
+                yield self._pairs(records, starts)
+            return
+        assert self._spool_dir is not None
         for records in self._buckets():
-            records.sort(order=["hash", "paragraph"])
-            hashes = records["hash"]
-            run_starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
-            run_ends = np.r_[run_starts[1:], len(hashes)]
-            for lo, hi in zip(
-                run_starts[run_ends - run_starts > 1],
-                run_ends[run_ends - run_starts > 1],
-                strict=True,
-            ):
-                paragraphs = records["paragraph"][lo:hi].astype(np.int64)
-                owners = np.searchsorted(starts, paragraphs, side="right") - 1
-                if not 2 <= len(set(owners.tolist())) <= self.max_fanout:
-                    continue
-                members = list(
-                    zip(owners.tolist(), (paragraphs - starts[owners]).tolist(), strict=True)
-                )
-                for a, pa in members:
-                    for b, pb in members:
-                        if a < b:
-                            pair = shared[(a, b)]
-                            pair[0].add(pa)
-                            pair[1].add(pb)
-        return shared
+            pairs = self._pairs(records, starts)
+            part = (pairs["a"] % PAIR_BUCKETS).astype(np.intp)
+            order = np.argsort(part, kind="stable")
+            pairs, part = pairs[order], part[order]
+            edges = np.searchsorted(part, np.arange(PAIR_BUCKETS + 1))
+            for p in range(PAIR_BUCKETS):
+                if edges[p] < edges[p + 1]:
+                    with open(self._spool_dir / f"pairs-{p:03d}.bin", "ab") as fh:
+                        pairs[edges[p] : edges[p + 1]].tofile(fh)
+        for path in sorted(self._spool_dir.glob("pairs-*.bin")):
+            yield np.fromfile(path, dtype=_PAIR)
+
+    def _linked(self, counts: np.ndarray) -> Iterator[tuple[int, int]]:
+        """Article pairs (a, b) sharing enough near-identical paragraphs to be grouped."""
+        for pairs in self._pair_batches():
+            if not len(pairs):
+                continue
+            key = (pairs["a"].astype(np.int64) << 32) | pairs["b"].astype(np.int64)
+            shared = []
+            for side in ("pa", "pb"):  # distinct paragraphs of each side, per pair
+                order = np.lexsort((pairs[side], key))
+                k, p = key[order], pairs[side][order]
+                first = np.r_[True, (k[1:] != k[:-1]) | (p[1:] != p[:-1])]
+                keys, n = np.unique(k[first], return_counts=True)
+                shared.append(n)
+            a, b = keys >> 32, keys & 0xFFFFFFFF
+            needed = np.minimum(np.minimum(counts[a], counts[b]), self.min_shared)
+            ok = np.minimum(shared[0], shared[1]) >= needed
+            yield from zip(a[ok].tolist(), b[ok].tolist(), strict=True)
 
     def groups(self) -> dict[str, str]:
         """article id -> group id (the smallest member id), for articles in a group only."""
-        try:
-            shared = self._shared_paragraphs()
-        finally:
-            if self._spool_dir is not None and self._spooled:
-                shutil.rmtree(self._spool_dir, ignore_errors=True)
-                self._spooled = False
-        counts = np.diff(np.asarray(self._first_paragraph, dtype=np.int64)).tolist()
+        counts = np.diff(np.asarray(self._first_paragraph, dtype=np.int64))
         parent = list(range(len(self._ids)))
 
         def find(i: int) -> int:
@@ -167,10 +208,13 @@ class NearDuplicateIndex:
                 i = parent[i]
             return i
 
-        for (a, b), (from_a, from_b) in shared.items():
-            needed = min(self.min_shared, counts[a], counts[b])
-            if min(len(from_a), len(from_b)) >= needed:
+        try:
+            for a, b in self._linked(counts):
                 parent[find(a)] = find(b)
+        finally:
+            if self._spool_dir is not None and self._spooled:
+                shutil.rmtree(self._spool_dir, ignore_errors=True)
+                self._spooled = False
         members_of: dict[int, list[int]] = defaultdict(list)
         for i in range(len(self._ids)):
             members_of[find(i)].append(i)
