@@ -86,9 +86,16 @@ class ShardWriter:
 
 
 def iter_rows(files: list[Path], columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
-    """Rows of Parquet files, one bounded batch in memory at a time."""
+    """Rows of Parquet files, one bounded batch in memory at a time.
+
+    No pre-buffering and no reader threads: the rows are consumed one batch at a time
+    anyway, and both left Arrow's allocator holding memory that grew with the rows read
+    (20k articles: peak RSS of a read 291 MB with them, 217 MB without)."""
     for path in files:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=ROWS_PER_GROUP, columns=columns):
+        reader = pq.ParquetFile(path, pre_buffer=False)
+        for batch in reader.iter_batches(
+            batch_size=ROWS_PER_GROUP, columns=columns, use_threads=False
+        ):
             yield from batch.to_pylist()
 
 
