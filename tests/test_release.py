@@ -83,6 +83,13 @@ def test_two_builds_are_byte_identical(tmp_path: Path, seed_release: Path) -> No
     assert tree_digest(out)  # not vacuously equal
 
 
+def test_two_workers_build_the_same_bytes_as_one(tmp_path: Path, seed_release: Path) -> None:
+    out = tmp_path / "pooled"
+    result = make(copy_seeds(tmp_path / "src"), out, workers=2)
+    assert result.built > 1 and result.near_duplicate_groups == 1  # the two Tribun seeds
+    assert tree_digest(out) == tree_digest(seed_release)
+
+
 def test_card_declares_configs_features_and_split_sizes(seed_release: Path) -> None:
     card = (seed_release / "README.md").read_text(encoding="utf-8")
     header = __import__("yaml").safe_load(card.split("---\n")[1])

@@ -79,8 +79,12 @@ class NearDuplicateIndex:
 
     def add(self, article_id: str, text: str) -> None:
         """Index one article's paragraphs (split on blank lines). The text is not kept."""
+        self.add_bands(article_id, paragraph_bands(text))
+
+    def add_bands(self, article_id: str, bands: np.ndarray) -> None:
+        """Index one article from its `paragraph_bands` (computed elsewhere, e.g. in a
+        worker process); the same as `add` on its text."""
         self._ids.append(article_id)
-        bands = paragraph_bands(text)  # (paragraphs, BANDS)
         first = self._first_paragraph[-1]
         self._first_paragraph.append(first + len(bands))
         if not len(bands):

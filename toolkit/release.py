@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from toolkit import __version__, card
 from toolkit.article import Article, Rejection
 from toolkit.errors import ReleaseError
 from toolkit.extract import extract_source
-from toolkit.near_duplicates import NearDuplicateIndex
+from toolkit.near_duplicates import NearDuplicateIndex, paragraph_bands
 from toolkit.read import iter_sources
 from toolkit.release_repo import commit_and_tag, discard, publish, stage, tags
 from toolkit.schema import config_schema
@@ -214,22 +215,29 @@ def _finish(
     return result
 
 
-def _extracted(
+def _prepared(
     sources: Iterable[Path], workers: int, max_bytes: int
-) -> Iterator[Article | Rejection]:
+) -> Iterator[tuple[dict[str, Any], np.ndarray] | Rejection]:
+    """Each page as its `articles` row and near-duplicate band hashes, or its Rejection.
+
+    All the per-page work that needs no other page happens here, in the pool when there
+    is one, so the parent only de-duplicates, spools and indexes what comes back."""
     pages = iter_sources(sources)
     if workers <= 1:
         for source in pages:
-            yield extract_source(source, max_bytes=max_bytes)
+            yield _prepare((source, max_bytes))
         return
     # fork: workers inherit the imported toolkit instead of re-importing it
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(_extract_worker, ((s, max_bytes) for s in pages), chunksize=_CHUNK)
+        yield from pool.imap(_prepare, ((s, max_bytes) for s in pages), chunksize=_CHUNK)
 
 
-def _extract_worker(args: tuple[Any, int]) -> Article | Rejection:
+def _prepare(args: tuple[Any, int]) -> tuple[dict[str, Any], np.ndarray] | Rejection:
     source, max_bytes = args
-    return extract_source(source, max_bytes=max_bytes)
+    item = extract_source(source, max_bytes=max_bytes)
+    if isinstance(item, Rejection):
+        return item
+    return _article_row(item), paragraph_bands(item.text)
 
 
 def _article_row(article: Article) -> dict[str, Any]:
@@ -263,15 +271,16 @@ def build(
         seen_raw: dict[str, str] = {}
         seen_ids: set[str] = set()
         inputs = 0
-        for inputs, item in enumerate(_extracted(sources, workers, max_bytes), start=1):
-            if isinstance(item, Article):
-                item = _dedupe(item, seen_raw, seen_ids)
-            if isinstance(item, Rejection):
+        for inputs, item in enumerate(_prepared(sources, workers, max_bytes), start=1):
+            if not isinstance(item, Rejection):
+                row, bands = item
+                item = _dedupe(row, seen_raw, seen_ids)
+            if item is not None:
                 rejected.append(item)
             else:
-                spool.write(_article_row(item))
-                index.add(item.id, item.text)
-                publishers[item.publisher] += 1
+                spool.write(row)
+                index.add_bands(row["id"], bands)
+                publishers[row["publisher"]] += 1
             if inputs % 200 == 0:
                 yield Progress("extract", inputs)
         spooled = spool.close()
@@ -317,16 +326,17 @@ def build(
     yield result
 
 
-def _dedupe(article: Article, seen_raw: dict[str, str], seen_ids: set[str]) -> Article | Rejection:
+def _dedupe(row: dict[str, Any], seen_raw: dict[str, str], seen_ids: set[str]) -> Rejection | None:
     """The same page twice (same bytes or same id) is built once; the copy is reported."""
-    first = seen_raw.get(article.raw_sha256)
+    source_file, article_id = row["source_file"], row["id"]
+    first = seen_raw.get(row["raw_sha256"])
     if first is not None:
-        return Rejection(article.source_file, "duplicate", f"same bytes as {first}")
-    if article.id in seen_ids:
-        return Rejection(article.source_file, "duplicate-id", f"id {article.id} already built")
-    seen_raw[article.raw_sha256] = article.source_file
-    seen_ids.add(article.id)
-    return article
+        return Rejection(source_file, "duplicate", f"same bytes as {first}")
+    if article_id in seen_ids:
+        return Rejection(source_file, "duplicate-id", f"id {article_id} already built")
+    seen_raw[row["raw_sha256"]] = source_file
+    seen_ids.add(article_id)
+    return None
 
 
 def _next_manifest(previous: dict[str, Any] | None, name: str, date: str | None) -> dict:
