@@ -47,6 +47,8 @@ class FakeStudio(BaseHTTPRequestHandler):
             return self._send(200, {"tasks": [{"id": t["id"]} for t in chunk], "total": 3})
         if url.path.endswith("/export"):
             ids = set() if self.server.ignore_ids else {int(i) for i in query.get("ids[]", [])}
+            if self.server.max_ids and len(ids) > self.server.max_ids:
+                return self._send(414, {"detail": "Request-URI Too Long"})
             return self._send(200, [t for t in RECORDED if not ids or t["id"] in ids])
         return self._send(404, {"detail": "not found"})
 
@@ -63,6 +65,7 @@ class FakeStudio(BaseHTTPRequestHandler):
 def fake():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeStudio)
     server.hits, server.failures, server.hang, server.ignore_ids = [], 0, 0.0, False
+    server.max_ids = 0  # > 0: export requests with more ids are refused (HTTP 414)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -81,6 +84,13 @@ def test_fetch_pages_through_the_export(fake):
     exports = [h for h in fake.hits if "/export" in h]
     assert len(exports) == 2  # 3 tasks, 2 per request
     assert all("ids%5B%5D=" in h or "ids[]=" in h for h in exports)
+
+
+def test_a_refused_long_export_request_is_split(fake):
+    fake.max_ids = 1  # a proxy with a short request-line limit
+    assert fetch_export(client(fake), 7, page_size=2) == RECORDED
+    exports = [h for h in fake.hits if "/export" in h]
+    assert len(exports) == 1 + 3  # refused with 2 ids, then one task per request
 
 
 def test_transient_503s_are_retried(fake):

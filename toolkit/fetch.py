@@ -13,7 +13,11 @@ from typing import Any
 from toolkit.errors import StudioError
 from toolkit.studio_client import StudioClient
 
-DEFAULT_PAGE_SIZE = 100  # tasks per export request: bounded memory and request time
+# Tasks per export request. The server pays a fixed setup per export request (100 per
+# page made a 10k-task pull 2.8x the one-request export); 1000 ids keep the request line
+# near 16 KB. A server or proxy refusing that length (HTTP 414/431) gets halved pages.
+DEFAULT_PAGE_SIZE = 1000
+_TOO_LONG = (414, 431)
 
 
 def find_project(client: StudioClient, title: str) -> int:
@@ -63,7 +67,8 @@ def fetch_export(
     request instead of one giant response."""
     ids = task_ids(client, project_id, page_size)
     tasks: list[dict[str, Any]] = []
-    for i in range(0, len(ids), page_size):
+    i = 0
+    while i < len(ids):
         chunk = [str(t) for t in ids[i : i + page_size]]
 
         def export(chunk: list[str] = chunk) -> list[dict[str, Any]]:
@@ -74,7 +79,14 @@ def fetch_export(
             )
             return json.loads(b"".join(stream))
 
-        tasks.extend(client.call(f"export tasks {chunk[0]}..{chunk[-1]}", export))
+        try:
+            tasks.extend(client.call(f"export tasks {chunk[0]}..{chunk[-1]}", export))
+        except StudioError as exc:
+            if getattr(exc, "status_code", None) not in _TOO_LONG or page_size == 1:
+                raise
+            page_size = max(1, page_size // 2)
+            continue
+        i += len(chunk)
     got = sorted(int(t["id"]) for t in tasks)
     if got != ids:
         raise StudioError(

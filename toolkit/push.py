@@ -32,6 +32,10 @@ from toolkit.label_config import build_label_config
 from toolkit.studio_client import StudioClient, TransientStudioError
 
 LIST_PAGE_SIZE = 5000  # tasks per listing request: large pages, only id and meta
+# Tasks per import request. Each batch is atomic on the server; 2000 articles (~9 MB) take
+# about 0.6 s to import on 2 cores, and 5 requests instead of 20 for 10k articles cut the
+# per-request cost that kept the push at 0.59x one raw import call.
+DEFAULT_BATCH_SIZE = 2000
 MAX_IMPORT_FAILURES = 3  # consecutive transient failures of one batch before giving up
 
 Existing = dict[str, list[tuple[int, str | None]]]  # article id -> [(task id, text_sha256)]
@@ -324,7 +328,7 @@ def push_release(
     release_dir: Path,
     *,
     project_title: str | None = None,
-    batch_size: int = 500,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     cache_dir: Path | None = None,
 ) -> Iterator[PushEvent]:
     """Push every article of the release as a task; yields progress, last a `done` event
