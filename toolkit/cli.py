@@ -234,7 +234,7 @@ def validate(release_dir: Path, as_json: bool) -> None:
 @click.option("--project", help="Label Studio project title [the dataset name].")
 @click.option("--url", help="Label Studio URL [env LABEL_STUDIO_URL, else `studio up`'s].")
 @click.option("--api-key", help="API key [env LABEL_STUDIO_API_KEY]; never printed.")
-@click.option("--page-size", default=1000, show_default=True, help="Tasks per export request.")
+@click.option("--page-size", default=500, show_default=True, help="Tasks per export request.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def pull(
     release_dir: Path,
