@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,23 @@ def _echo_release(result: ReleaseResult, unchanged: str) -> None:
         click.echo(f"{unchanged} since {result.previous_version}: no new version made")
     else:
         click.echo(f"released {result.version} ({result.bump}) in {result.out}")
+
+
+def studio_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--project, --url and --api-key, shared by the commands that talk to Label Studio."""
+    for option in reversed(
+        (
+            click.option("--project", help="Label Studio project title [the dataset name]."),
+            click.option("--url", help="Label Studio URL [$LABEL_STUDIO_URL, else `studio up`'s]."),
+            click.option(
+                "--api-key",
+                help="Legacy token or personal access token [$LABEL_STUDIO_API_KEY, else "
+                "`studio up`'s]; never printed.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -231,9 +248,7 @@ def validate(release_dir: Path, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--project", help="Label Studio project title [the dataset name].")
-@click.option("--url", help="Label Studio URL [env LABEL_STUDIO_URL, else `studio up`'s].")
-@click.option("--api-key", help="API key [env LABEL_STUDIO_API_KEY]; never printed.")
+@studio_options
 @click.option("--page-size", default=500, show_default=True, help="Tasks per export request.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def pull(
@@ -417,17 +432,12 @@ def studio_status(as_json: bool) -> None:
 
 @cli.command()
 @click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--project", "project_title", help="Project title [the dataset name].")
-@click.option("--url", help="Label Studio URL [$LABEL_STUDIO_URL, else `studio up`'s].")
-@click.option(
-    "--api-key",
-    help="Legacy token or personal access token [$LABEL_STUDIO_API_KEY, else `studio up`'s].",
-)
+@studio_options
 @click.option("--batch-size", default=2000, show_default=True, help="Tasks per import request.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def push(
     release_dir: Path,
-    project_title: str | None,
+    project: str | None,
     url: str | None,
     api_key: str | None,
     batch_size: int,
@@ -455,7 +465,7 @@ def push(
         events = push_release(
             client,
             release_dir,
-            project_title=project_title,
+            project_title=project,
             batch_size=batch_size,
             cache_dir=toolkit_home() / "push-cache",
         )
