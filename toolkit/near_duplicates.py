@@ -59,6 +59,18 @@ _MIX = np.array([0x9E3779B97F4A7C15 * (2 * i + 1) % _M64 for i in range(ROWS)], 
 _BAND_SALT = np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
 
 
+def _append_partitioned(records: np.ndarray, keys: np.ndarray, parts: int, prefix: Path) -> None:
+    """Append each record to the file `<prefix>-NNN.bin` of its key (0 <= key < parts),
+    keeping the records' order within a part."""
+    order = np.argsort(keys, kind="stable")
+    records, keys = records[order], keys[order]
+    edges = np.searchsorted(keys, np.arange(parts + 1))
+    for part in range(parts):
+        if edges[part] < edges[part + 1]:
+            with open(f"{prefix}-{part:03d}.bin", "ab") as fh:
+                records[edges[part] : edges[part + 1]].tofile(fh)
+
+
 class NearDuplicateIndex:
     """Add articles one by one (`add`), then ask for the groups (`groups`).
 
@@ -109,13 +121,7 @@ class NearDuplicateIndex:
         self._spool_dir.mkdir(parents=True, exist_ok=True)
         self._spooled = True
         bucket = (records["hash"] >> np.uint64(64 - BUCKETS.bit_length() + 1)).astype(np.intp)
-        order = np.argsort(bucket, kind="stable")
-        records, bucket = records[order], bucket[order]
-        edges = np.searchsorted(bucket, np.arange(BUCKETS + 1))
-        for b in range(BUCKETS):
-            if edges[b] < edges[b + 1]:
-                with open(self._spool_dir / f"bucket-{b:03d}.bin", "ab") as fh:
-                    records[edges[b] : edges[b + 1]].tofile(fh)
+        _append_partitioned(records, bucket, BUCKETS, self._spool_dir / "bucket")
 
     def _buckets(self) -> Iterator[np.ndarray]:
         if not self._spooled:
@@ -173,13 +179,7 @@ class NearDuplicateIndex:
         for records in self._buckets():
             pairs = self._pairs(records, starts)
             part = (pairs["a"] % PAIR_BUCKETS).astype(np.intp)
-            order = np.argsort(part, kind="stable")
-            pairs, part = pairs[order], part[order]
-            edges = np.searchsorted(part, np.arange(PAIR_BUCKETS + 1))
-            for p in range(PAIR_BUCKETS):
-                if edges[p] < edges[p + 1]:
-                    with open(self._spool_dir / f"pairs-{p:03d}.bin", "ab") as fh:
-                        pairs[edges[p] : edges[p + 1]].tofile(fh)
+            _append_partitioned(pairs, part, PAIR_BUCKETS, self._spool_dir / "pairs")
         for path in sorted(self._spool_dir.glob("pairs-*.bin")):
             yield np.fromfile(path, dtype=_PAIR)
 
