@@ -8,13 +8,13 @@ that use it fail: they are never skipped.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from helpers import clean_env
 from toolkit import studio_server
 from toolkit.studio_client import Connection, StudioClient
 
@@ -38,9 +38,7 @@ class StudioServer:
 
     def cli_env(self, **extra: str) -> dict[str, str]:
         """Environment for running `toolkit` in a subprocess against this server."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
-        env.update(TOOLKIT_HOME=str(self.home), PYTHONUNBUFFERED="1", **extra)
-        return env
+        return clean_env(self.home, PYTHONUNBUFFERED="1", **extra)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers import clean_env
 from toolkit import studio_server
 from toolkit.errors import StudioError
 from toolkit.label_config import ENTITY_CONTROL
@@ -142,14 +143,12 @@ def toolkit_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def cli_env(server: OwnServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
-    env.update(
-        TOOLKIT_HOME=str(server.home / "cli-home"),
+    return clean_env(
+        server.home / "cli-home",
         LABEL_STUDIO_URL=server.url,
         LABEL_STUDIO_API_KEY=server.api_key,
         PYTHONUNBUFFERED="1",
     )
-    return env
 
 
 def article_counts(server: OwnServer, pid: int) -> Counter[str]:

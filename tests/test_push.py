@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from helpers import clean_env, run_toolkit
 from toolkit.errors import StudioError
 from toolkit.label_config import build_label_config
 from toolkit.push import PushResult, find_projects, list_existing, push_release
@@ -95,14 +96,7 @@ def article_counts(client: StudioClient, pid: int) -> Counter[str]:
 
 
 def toolkit(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "toolkit", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    return run_toolkit(*args, env=env)
 
 
 def test_push_creates_project_and_tasks_then_adds_nothing(
@@ -286,7 +280,7 @@ def test_unreachable_server_names_the_url_and_the_fix(tmp_path: Path) -> None:
 
     url = f"http://127.0.0.1:{free_port()}"
     env = {"TOOLKIT_HOME": str(tmp_path / "home"), "LABEL_STUDIO_API_KEY": "k" * 40}
-    done = toolkit("push", str(release), "--url", url, env={**_base_env(), **env})
+    done = toolkit("push", str(release), "--url", url, env={**clean_env(), **env})
     assert done.returncode == 1
     assert done.stderr.startswith("Error: cannot reach Label Studio at " + url)
     assert "toolkit studio up" in done.stderr
@@ -355,12 +349,6 @@ def test_config_is_updated_when_no_annotation_depends_on_the_old_one(
     result = run_push(client, release)
     assert result.project_id == project.id and result.config_updated
     assert client.sdk.projects.get(project.id).label_config.strip() == build_label_config().strip()
-
-
-def _base_env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
 
 
 def test_release_dir_that_is_not_a_release_fails_cleanly(

@@ -9,7 +9,6 @@ Library calls that fail are run in-process too, and their whole exception chains
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 import pyarrow.parquet as pq
 import pytest
 
-from helpers import copy_seeds
+from helpers import clean_env, copy_seeds
 from toolkit import studio_server
 from toolkit.errors import ToolkitError
 from toolkit.pull import pull
@@ -113,8 +112,7 @@ def flows(studio: StudioServer, tmp_path_factory: pytest.TempPathFactory, echo_u
     config.update(url=f"http://127.0.0.1:{studio_server.free_port()}", pid=None)
     studio_server._write_private(studio_server.config_path(down_home), json.dumps(config))
 
-    base = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
-    base.update(HOME=str(user_home), TMPDIR=str(tmp), PYTHONUNBUFFERED="1")
+    base = clean_env(HOME=str(user_home), TMPDIR=str(tmp), PYTHONUNBUFFERED="1")
     for k in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "HF_HOME", "HF_DATASETS_CACHE"):
         base.pop(k, None)
     fresh = {**base, "TOOLKIT_HOME": str(home)}

@@ -19,6 +19,7 @@ import httpx
 import psutil
 import pytest
 
+from helpers import clean_env, run_toolkit
 from toolkit import studio_server
 from toolkit.errors import StudioError
 from toolkit.studio_client import Connection, StudioClient, TransientStudioError, connect
@@ -28,16 +29,7 @@ if TYPE_CHECKING:
 
 
 def toolkit(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
-    env["TOOLKIT_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "toolkit", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_toolkit(*args, env=clean_env(home), timeout=300)
 
 
 def mode(path: Path) -> int:
