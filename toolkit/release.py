@@ -293,17 +293,14 @@ def build(
 
         entry, digests = _write_config(staging, "articles", rows())
         shutil.rmtree(staging / ".spool")
-        report = {
-            "inputs": inputs,
-            "built": len(seen_ids),
-            "rejected": [asdict(r) for r in rejected],
-        }
+        built = len(seen_ids)
+        report = {"inputs": inputs, "built": built, "rejected": [asdict(r) for r in rejected]}
         manifest = _next_manifest(previous, name, date)
         manifest["configs"]["articles"] = entry
         manifest["split_ratios"] = ratios
         manifest["build"] = {
             "inputs": inputs,
-            "built": len(seen_ids),
+            "built": built,
             "rejected": len(rejected),
             "rejected_by_reason": dict(sorted(Counter(r.reason for r in rejected).items())),
             "publishers": dict(sorted(publishers.items())),
@@ -321,7 +318,7 @@ def build(
     except BaseException:
         discard(staging)
         raise
-    result.built, result.rejected = len(seen_ids), rejected
+    result.built, result.rejected = built, rejected
     result.near_duplicate_groups = manifest["build"]["near_duplicate_groups"]
     yield result
 
