@@ -10,7 +10,10 @@ Listing a large project costs about as much as importing it (the server serialis
 task), so an unchanged re-push would be slow. After a successful push we therefore keep a
 listing cache keyed by a cheap signature of the project's task set (task count, newest task
 id and its article id); when the signature still matches, the cache stands in for the
-listing. Any import or deletion through other means changes the signature.
+listing. Any import or deletion through other means changes the signature. The cache's
+first line also holds a digest of the (article id, text hash) pairs the project holds: when
+it equals the release's, the re-push is done without loading the task map. An unchanged
+10k re-push is then two requests (project listing, signature) plus reading two columns.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,13 +125,15 @@ def release_index(release_dir: Path) -> tuple[str, str, dict[str, str]]:
     an unchanged re-push needs nothing more, and article texts are most of the bytes."""
     release = _release_reader()
     name, version = release.dataset_name(release_dir), release.current_version(release_dir)
-    hashes: dict[str, str] = {}
+    ids: list[str] = []
+    shas: list[str] = []
     for table in _tables(release_dir, ["id", "text_sha256"]):
-        ids, shas = table.column("id").to_pylist(), table.column("text_sha256").to_pylist()
-        for article_id, sha in zip(ids, shas, strict=True):
-            if article_id in hashes:
-                raise ReleaseError(f"{release_dir}: article id {article_id!r} occurs twice")
-            hashes[article_id] = sha
+        ids += table.column("id").to_pylist()
+        shas += table.column("text_sha256").to_pylist()
+    hashes = dict(zip(ids, shas, strict=True))
+    if len(hashes) < len(ids):
+        twice = next(a for a, n in Counter(ids).items() if n > 1)
+        raise ReleaseError(f"{release_dir}: article id {twice!r} occurs twice")
     return name, version, hashes
 
 
@@ -165,10 +171,16 @@ def _projects_titled(client: StudioClient, title: str) -> list[Any]:
     """Projects whose title is exactly `title` (id and label config only), oldest first."""
 
     def listing() -> list[Any]:  # the title filter is a substring search: keep exact matches
-        projects = client.sdk.projects.list(
+        pager = client.sdk.projects.list(
             title=title, page_size=100, include="id,title,label_config"
         )
-        return [p for p in projects if p.title == title]
+        found = list(pager.items or [])
+        # Iterating the SDK's pager asks for one page past the last (a 404 that costs the
+        # server as much as a page: 60 ms of a 0.3 s re-push); `next` says whether one exists.
+        while pager is not None and pager.response is not None and pager.response.next:
+            pager = pager.next_page()
+            found.extend(pager.items or [] if pager is not None else [])
+        return [p for p in found if p.title == title]
 
     return sorted(client.call("list projects", listing), key=lambda p: p.id)
 
@@ -303,20 +315,41 @@ def _cache_file(cache_dir: Path, url: str, pid: int) -> Path:
     return cache_dir / f"{key}.json"
 
 
-def _load_cache(path: Path, signature: list[Any]) -> Existing | None:
+_CACHE_FORMAT = 2  # line 1: {"format", "signature", "holds"}; line 2: the Existing map
+
+
+def _holdings(pairs: Iterable[tuple[str, str | None]]) -> str:
+    """Digest of a multiset of (article id, text hash): what a project holds, or a release."""
+    joined = "\x1e".join(sorted(f"{article_id}\x1f{sha}" for article_id, sha in pairs))
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _cache_header(path: Path) -> dict[str, Any] | None:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as f:
+            header = json.loads(f.readline())
     except (OSError, ValueError):
         return None
-    if raw.get("signature") != signature:
+    ok = isinstance(header, dict) and header.get("format") == _CACHE_FORMAT
+    return header if ok else None
+
+
+def _cache_tasks(path: Path) -> Existing | None:
+    try:
+        with path.open(encoding="utf-8") as f:
+            f.readline()
+            raw = json.loads(f.readline())
+        return {k: [(int(t), s) for t, s in v] for k, v in raw.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
         return None
-    return {k: [(int(t), s) for t, s in v] for k, v in raw.get("tasks", {}).items()}
 
 
 def _save_cache(path: Path, signature: list[Any], existing: Existing) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"signature": signature, "tasks": existing}), encoding="utf-8")
+    holds = _holdings((a, sha) for a, held in existing.items() for _, sha in held)
+    header = {"format": _CACHE_FORMAT, "signature": signature, "holds": holds}
+    tmp.write_text(f"{json.dumps(header)}\n{json.dumps(existing)}\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -344,8 +377,19 @@ def push_release(
 
     cache = _cache_file(cache_dir, client.url, pid) if cache_dir else None
     existing = None
-    if cache is not None and not created:
-        existing = _load_cache(cache, _signature(client, pid))
+    header = _cache_header(cache) if cache is not None and not created else None
+    if cache is not None and header is not None and header["signature"] == _signature(client, pid):
+        result.used_cache = True
+        if header.get("holds") == _holdings(hashes.items()):
+            # The project holds exactly this release, once each: the usual re-push, answered
+            # without building the task map (10k-entry dicts cost more than the requests).
+            result.already_present = len(hashes)
+            n = len(hashes)
+            yield PushEvent("listed", n, n, f"{n} task(s) in the project")
+            yield PushEvent("importing", 0, 0, "importing 0 new article(s)")
+            yield PushEvent("done", message="push complete", result=result)
+            return
+        existing = _cache_tasks(cache)
         result.used_cache = existing is not None
     if existing is None:
         existing = {}
@@ -402,7 +446,8 @@ def push_release(
 
     # Counted from what the project holds, so a batch that landed despite an error counts.
     result.created = sum(1 for a in hashes if a in existing) - result.already_present
-    if cache is not None:
+    if cache is not None and not (result.used_cache and result.created == 0):
+        # (A cache that stood in and saw nothing imported is still exact: no request.)
         signature = _signature(client, pid)
         # Only cache a listing we know is complete: nobody else added tasks meanwhile.
         if signature[0] == sum(len(v) for v in existing.values()):
