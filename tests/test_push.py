@@ -63,6 +63,17 @@ def seeds_release(tmp_path: Path, name: str) -> tuple[Path, Path]:
     return make_release(tmp_path, name, [src]), src
 
 
+def correct_one_article(src: Path, release: Path, rows: dict[str, dict]) -> None:
+    """Add a sentence to one body paragraph of one source page, and rebuild the release."""
+    row = next(r for r in rows.values() if (src / r["source_file"]).is_file())
+    page = (src / row["source_file"]).read_text(encoding="utf-8")
+    bodies = (row["text"][p["start"] : p["end"]] for p in row["paragraphs"] if p["kind"] == "body")
+    paragraph = next(b for b in bodies if b in page)  # one printed verbatim in the page
+    page = page.replace(paragraph, paragraph + " Ini kalimat koreksi.")
+    (src / row["source_file"]).write_text(page, encoding="utf-8")
+    assert wait_for_build(build([src], release)).version is not None
+
+
 def jsonl_release(tmp_path: Path, name: str, count: int) -> Path:
     """A release of `count` generated Indonesian-looking articles (one JSONL file)."""
     src = tmp_path / f"{name}-src"
@@ -139,13 +150,7 @@ def test_newer_release_adds_only_new_articles_and_reports_changed_text(
 
     # Next version: one new page, and one page whose body was corrected (same id).
     (src / "900_new_page.txt").write_text(NEW_PAGE, encoding="utf-8")
-    row = next(r for r in before.values() if (src / r["source_file"]).is_file())
-    page = (src / row["source_file"]).read_text(encoding="utf-8")
-    bodies = (row["text"][p["start"] : p["end"]] for p in row["paragraphs"] if p["kind"] == "body")
-    paragraph = next(b for b in bodies if b in page)  # one printed verbatim in the page
-    page = page.replace(paragraph, paragraph + " Ini kalimat koreksi.")
-    (src / row["source_file"]).write_text(page, encoding="utf-8")
-    assert wait_for_build(build([src], release)).version is not None
+    correct_one_article(src, release, before)
     after = {r["id"]: r for r in read_articles(release)}
     new_ids = set(after) - set(before)
     changed_ids = {a for a in before if before[a]["text_sha256"] != after[a]["text_sha256"]}
@@ -258,13 +263,26 @@ def test_personal_access_token_end_to_end(studio: StudioServer, tmp_path: Path) 
 def test_listing_cache_stands_in_only_while_the_project_is_unchanged(
     studio: StudioServer, tmp_path: Path
 ) -> None:
-    release, _ = seeds_release(tmp_path, "push-cache")
+    release, src = seeds_release(tmp_path, "push-cache")
     client, cache = studio.client(), tmp_path / "cache"
     first = run_push(client, release, cache_dir=cache)
     assert not first.used_cache and list(cache.iterdir())
 
     again = run_push(client, release, cache_dir=cache)
     assert again.used_cache and (again.created, again.already_present) == (0, first.created)
+    assert again.changed == [] and again.duplicated == {}
+
+    # A corrected article: the release no longer matches what the project holds, so the
+    # cached task map (not just its digest) stands in, and the change is reported.
+    before = {r["id"]: r for r in read_articles(release)}
+    correct_one_article(src, release, before)
+    after = {r["id"]: r for r in read_articles(release)}
+    changed = [a for a in before if before[a]["text_sha256"] != after[a]["text_sha256"]]
+    for _ in range(2):  # nothing imported: the cache stays valid for the next push too
+        corrected = run_push(client, release, cache_dir=cache)
+        assert corrected.used_cache and corrected.created == 0
+        assert [c.article_id for c in corrected.changed] == changed
+        assert corrected.changed[0].pushed_sha256 == before[changed[0]]["text_sha256"]
 
     # Deleted behind our back: the signature changes, the listing is redone, the task returns.
     victim = next(iter(client.sdk.tasks.list(project=first.project_id, fields="task_only")))
