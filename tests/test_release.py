@@ -11,7 +11,9 @@ import datasets
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.corpus import write_corpus
 from helpers import NEW_PAGE, copy_seeds, tree_digest
+from toolkit import prepare, shards
 from toolkit.cli import cli
 from toolkit.errors import ReleaseError
 from toolkit.release import build, read_manifest, wait_for_build
@@ -88,6 +90,30 @@ def test_two_workers_build_the_same_bytes_as_one(tmp_path: Path, seed_release: P
     result = make(copy_seeds(tmp_path / "src"), out, workers=2)
     assert result.built > 1 and result.near_duplicate_groups == 1  # the two Tribun seeds
     assert tree_digest(out) == tree_digest(seed_release)
+
+
+def test_chunking_and_workers_do_not_change_a_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many spool chunks and row groups that straddle them, 1 vs 2 workers: same release."""
+    src = copy_seeds(tmp_path / "src")
+    write_corpus(src / "generated", 150, seed=2)
+    shutil.copy(min((src / "generated").rglob("*.txt")), src / "copy.txt")
+    monkeypatch.setattr(shards, "ROWS_PER_GROUP", 16)
+    monkeypatch.setattr(shards, "ROWS_PER_SHARD", 64)
+    one = make(src, tmp_path / "one", workers=1)
+    monkeypatch.setattr(prepare, "CHUNK_PAGES", 7)
+    two = make(src, tmp_path / "two", workers=2)
+    assert one.built == two.built == 155 and len(one.rejected) == len(two.rejected) == 1
+    assert one.near_duplicate_groups == two.near_duplicate_groups >= 2
+    files = sorted(p.name for p in (tmp_path / "two" / "data" / "articles").glob("*.parquet"))
+    assert "train-00001-of-00003.parquet" in files  # several shards per split
+    assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
+    assert (
+        json.loads((tmp_path / "one" / "build-report.json").read_text())["rejected"][0]["reason"]
+        == "duplicate"
+    )
+    assert validate(tmp_path / "two") == []
 
 
 def test_card_declares_configs_features_and_split_sizes(seed_release: Path) -> None:

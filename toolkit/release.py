@@ -9,7 +9,6 @@ as one git commit tagged vX.Y.Z. `release_tables` does the same for label config
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import shutil
 from collections import Counter
@@ -19,24 +18,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from toolkit import __version__, card
-from toolkit.article import Article, Rejection
+from toolkit.article import Rejection
 from toolkit.errors import ReleaseError
-from toolkit.extract import extract_source
-from toolkit.near_duplicates import NearDuplicateIndex, paragraph_bands
-from toolkit.read import iter_sources
+from toolkit.near_duplicates import NearDuplicateIndex
+from toolkit.prepare import CONTENT, PROVENANCE, SPLIT, Prepared, prepared_chunks, read_chunk
 from toolkit.release_repo import commit_and_tag, discard, publish, stage, tags
 from toolkit.schema import config_schema
 from toolkit.shards import ShardWriter, iter_rows, sha256_file
-from toolkit.splits import DEFAULT_RATIOS, check_ratios, split_for
+from toolkit.splits import DEFAULT_RATIOS, check_ratios
 from toolkit.versioning import (
     ConfigDiff,
     RowDigest,
     Version,
     choose_version,
+    derived_digest,
     diff_digests,
     overall_bump,
     row_digest,
@@ -144,35 +142,53 @@ def _release_date(date: str | None) -> str:
     return moment.date().isoformat()
 
 
-def _write_config(
-    staging: Path, config: str, rows: Iterable[tuple[str, dict[str, Any]]]
-) -> tuple[dict[str, Any], dict[tuple, RowDigest]]:
-    """Write (split, row) pairs as the config's shards; its manifest entry and digests."""
-    schema = config_schema(config)
-    directory = staging / "data" / config
-    for old in directory.glob("*.parquet") if directory.exists() else ():
-        old.unlink()  # unlinks the staging hard link only; the live release keeps its file
-    writers: dict[str, ShardWriter] = {}
-    digests: dict[tuple, RowDigest] = {}
-    for split, row in rows:
-        if split not in writers:
-            writers[split] = ShardWriter(directory, split, schema.arrow_schema)
-        writers[split].write(row)
-        key, digest = row_digest(schema, row, split)
-        if key in digests:
-            raise ReleaseError(f"config '{config}': two rows share the key {key}")
-        digests[key] = digest
-    if not writers:  # an empty config still gets one empty shard, so it loads
-        writers["train"] = ShardWriter(directory, "train", schema.arrow_schema)
-    splits = {}
-    for split in sorted(writers):
-        paths = writers[split].close()
-        splits[split] = {
-            "num_examples": writers[split].num_rows,
-            "num_bytes": sum(p.stat().st_size for p in paths),
-            "files": {p.relative_to(staging).as_posix(): sha256_file(p) for p in paths},
-        }
-    return {"columns": schema.column_names, "splits": splits}, digests
+class _ConfigWriter:
+    """The shards and row digests of one config, written split by split."""
+
+    def __init__(self, staging: Path, config: str) -> None:
+        self.staging, self.config, self.schema = staging, config, config_schema(config)
+        self.directory = staging / "data" / config
+        for old in self.directory.glob("*.parquet") if self.directory.exists() else ():
+            old.unlink()  # unlinks the staging hard link only; the live release keeps its file
+        self.writers: dict[str, ShardWriter] = {}
+        self.digests: dict[tuple, RowDigest] = {}
+
+    def _writer(self, split: str) -> ShardWriter:
+        if split not in self.writers:
+            self.writers[split] = ShardWriter(self.directory, split, self.schema.arrow_schema)
+        return self.writers[split]
+
+    def write_row(self, split: str, row: dict[str, Any]) -> None:
+        self._writer(split).write(row)
+        self._add(*row_digest(self.schema, row, split))
+
+    def write_table(
+        self, split: str, table: pa.Table, digests: Iterable[tuple[tuple, RowDigest]]
+    ) -> None:
+        """Rows already in Arrow form, with their (key, digest) pairs in the same order."""
+        self._writer(split).write_table(table)
+        for key, digest in digests:
+            self._add(key, digest)
+
+    def _add(self, key: tuple, digest: RowDigest) -> None:
+        if key in self.digests:
+            raise ReleaseError(f"config '{self.config}': two rows share the key {key}")
+        self.digests[key] = digest
+
+    def close(self) -> tuple[dict[str, Any], dict[tuple, RowDigest]]:
+        """Its manifest entry and its digests. An empty config still gets one empty
+        shard, so it loads."""
+        if not self.writers:
+            self._writer("train")
+        splits = {}
+        for split in sorted(self.writers):
+            paths = self.writers[split].close()
+            splits[split] = {
+                "num_examples": self.writers[split].num_rows,
+                "num_bytes": sum(p.stat().st_size for p in paths),
+                "files": {p.relative_to(self.staging).as_posix(): sha256_file(p) for p in paths},
+            }
+        return {"columns": self.schema.column_names, "splits": splits}, self.digests
 
 
 def _data_fingerprint(manifest: dict[str, Any] | None, config: str) -> dict[str, str]:
@@ -215,38 +231,6 @@ def _finish(
     return result
 
 
-def _prepared(
-    sources: Iterable[Path], workers: int, max_bytes: int
-) -> Iterator[tuple[dict[str, Any], np.ndarray] | Rejection]:
-    """Each page as its `articles` row and near-duplicate band hashes, or its Rejection.
-
-    All the per-page work that needs no other page happens here, in the pool when there
-    is one, so the parent only de-duplicates, spools and indexes what comes back."""
-    pages = iter_sources(sources)
-    if workers <= 1:
-        for source in pages:
-            yield _prepare((source, max_bytes))
-        return
-    # fork: workers inherit the imported toolkit instead of re-importing it
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(_prepare, ((s, max_bytes) for s in pages), chunksize=_CHUNK)
-
-
-def _prepare(args: tuple[Any, int]) -> tuple[dict[str, Any], np.ndarray] | Rejection:
-    source, max_bytes = args
-    item = extract_source(source, max_bytes=max_bytes)
-    if isinstance(item, Rejection):
-        return item
-    return _article_row(item), paragraph_bands(item.text)
-
-
-def _article_row(article: Article) -> dict[str, Any]:
-    row = article.record()
-    if row["published_at"]:
-        row["published_at"] = datetime.fromisoformat(row["published_at"])
-    return row
-
-
 def build(
     sources: Iterable[Path],
     out: Path,
@@ -265,33 +249,33 @@ def build(
     name = name or (previous["name"] if previous else out.name)
     staging = stage(out)
     try:
-        spool = ShardWriter(staging / ".spool", "spool", config_schema("articles").arrow_schema)
         index = NearDuplicateIndex(spool_dir=staging / ".near-duplicates")
         rejected, publishers = [], Counter()
         seen_raw: dict[str, str] = {}
         seen_ids: set[str] = set()
+        spooled: list[tuple[Path, list[bool]]] = []  # spool file, which of its rows to keep
         inputs = 0
-        for inputs, item in enumerate(_prepared(sources, workers, max_bytes), start=1):
-            if not isinstance(item, Rejection):
-                row, bands = item
-                item = _dedupe(row, seen_raw, seen_ids)
-            if item is not None:
+        chunks = prepared_chunks(
+            sources, staging / ".spool", workers=workers, max_bytes=max_bytes, ratios=ratios
+        )
+        for chunk in chunks:
+            keep = []
+            for item in chunk.items:
+                inputs += 1
+                if isinstance(item, Prepared):
+                    duplicate = _dedupe(item, seen_raw, seen_ids)
+                    keep.append(duplicate is None)
+                    if duplicate is None:
+                        index.add_bands(item.id, item.bands)
+                        publishers[item.publisher] += 1
+                        continue
+                    item = duplicate
                 rejected.append(item)
-            else:
-                spool.write(row)
-                index.add_bands(row["id"], bands)
-                publishers[row["publisher"]] += 1
-            if inputs % 200 == 0:
-                yield Progress("extract", inputs)
-        spooled = spool.close()
+            if chunk.path is not None:
+                spooled.append((chunk.path, keep))
+            yield Progress("extract", inputs)
         groups = index.groups()
-
-        def rows() -> Iterator[tuple[str, dict[str, Any]]]:
-            for row in iter_rows(spooled):
-                row["near_duplicate_group"] = groups.get(row["id"])
-                yield split_for(row["id"], ratios), row
-
-        entry, digests = _write_config(staging, "articles", rows())
+        entry, digests = _write_articles(staging, spooled, groups)
         shutil.rmtree(staging / ".spool")
         built = len(seen_ids)
         report = {"inputs": inputs, "built": built, "rejected": [asdict(r) for r in rejected]}
@@ -323,17 +307,51 @@ def build(
     yield result
 
 
-def _dedupe(row: dict[str, Any], seen_raw: dict[str, str], seen_ids: set[str]) -> Rejection | None:
+def _dedupe(item: Prepared, seen_raw: dict[str, str], seen_ids: set[str]) -> Rejection | None:
     """The same page twice (same bytes or same id) is built once; the copy is reported."""
-    source_file, article_id = row["source_file"], row["id"]
-    first = seen_raw.get(row["raw_sha256"])
+    first = seen_raw.get(item.raw_sha256)
     if first is not None:
-        return Rejection(source_file, "duplicate", f"same bytes as {first}")
-    if article_id in seen_ids:
-        return Rejection(source_file, "duplicate-id", f"id {article_id} already built")
-    seen_raw[row["raw_sha256"]] = source_file
-    seen_ids.add(article_id)
+        return Rejection(item.source_file, "duplicate", f"same bytes as {first}")
+    if item.id in seen_ids:
+        return Rejection(item.source_file, "duplicate-id", f"id {item.id} already built")
+    seen_raw[item.raw_sha256] = item.source_file
+    seen_ids.add(item.id)
     return None
+
+
+def _write_articles(
+    staging: Path, spooled: list[tuple[Path, list[bool]]], groups: dict[str, str]
+) -> tuple[dict[str, Any], dict[tuple, RowDigest]]:
+    """Second pass over the spool: each kept row gets its near-duplicate group and goes to
+    its split's shards, in input order, as Arrow tables (no row dicts)."""
+    writer = _ConfigWriter(staging, "articles")
+    schema, columns = writer.schema, writer.schema.column_names
+    group_field = schema.arrow_schema.field("near_duplicate_group")
+    derived: dict[str | None, bytes] = {}  # digest of the derived fields, by group
+    for path, keep in spooled:
+        table = read_chunk(path).filter(pa.array(keep, pa.bool_()))
+        ids = table.column("id").to_pylist()
+        group = [groups.get(i) for i in ids]
+        table = table.set_column(
+            table.schema.get_field_index(group_field.name),
+            group_field,
+            pa.array(group, pa.string()),
+        )
+        splits = table.column(SPLIT).to_pylist()
+        content, provenance = (
+            table.column(CONTENT).to_pylist(),
+            table.column(PROVENANCE).to_pylist(),
+        )
+        for split in dict.fromkeys(splits):
+            rows = [i for i, s in enumerate(splits) if s == split]
+            digests = []
+            for i in rows:
+                if group[i] not in derived:
+                    derived[group[i]] = derived_digest(schema, {group_field.name: group[i]})
+                digest = RowDigest(split, content[i], derived[group[i]], provenance[i])
+                digests.append(((ids[i],), digest))
+            writer.write_table(split, table.take(rows).select(columns), digests)
+    return writer.close()
 
 
 def _next_manifest(previous: dict[str, Any] | None, name: str, date: str | None) -> dict:
@@ -384,11 +402,10 @@ def release_tables(
                     f"table for '{config}' has columns {table.schema.names}, "
                     f"the schema declares {schema.column_names}"
                 )
-            rows = (
-                (splits.get(row[column], "unassigned"), row)
-                for row in table.cast(schema.arrow_schema).to_pylist()
-            )
-            entry, digests = _write_config(staging, config, rows)
+            writer = _ConfigWriter(staging, config)
+            for row in table.cast(schema.arrow_schema).to_pylist():
+                writer.write_row(splits.get(row[column], "unassigned"), row)
+            entry, digests = writer.close()
             manifest["configs"][config] = entry
             prev_entry = previous["configs"].get(config)
             diffs[config] = diff_digests(

@@ -28,25 +28,45 @@ class ShardWriter:
         directory: Path,
         split: str,
         schema: pa.Schema,
-        rows_per_group: int = ROWS_PER_GROUP,
-        rows_per_shard: int = ROWS_PER_SHARD,
+        rows_per_group: int | None = None,
+        rows_per_shard: int | None = None,
     ) -> None:
         self.directory, self.split, self.schema = directory, split, schema
-        self.rows_per_group, self.rows_per_shard = rows_per_group, rows_per_shard
-        self._buffer: list[dict[str, Any]] = []
+        self.rows_per_group = rows_per_group or ROWS_PER_GROUP
+        self.rows_per_shard = rows_per_shard or ROWS_PER_SHARD
+        self._rows: list[dict[str, Any]] = []  # rows given one by one, not yet a table
+        self._tables: list[pa.Table] = []  # pending rows, fewer than one row group
+        self._pending = 0
         self._writer: pq.ParquetWriter | None = None
         self._rows_in_shard = 0
         self._parts: list[Path] = []
         self.num_rows = 0
 
     def write(self, row: dict[str, Any]) -> None:
-        self._buffer.append(row)
-        if len(self._buffer) >= self.rows_per_group:
-            self._flush()
+        self._rows.append(row)
+        if len(self._rows) >= self.rows_per_group:
+            self._take_rows()
 
-    def _flush(self) -> None:
-        if not self._buffer:
-            return
+    def write_table(self, table: pa.Table) -> None:
+        """Append rows already in Arrow form (columns in the schema's order)."""
+        self._take_rows()
+        if table.num_rows:
+            self._tables.append(table)
+            self._pending += table.num_rows
+        while self._pending >= self.rows_per_group:
+            self._write_group(self.rows_per_group)
+
+    def _take_rows(self) -> None:
+        if self._rows:
+            rows, self._rows = self._rows, []
+            self.write_table(pa.Table.from_pylist(rows, schema=self.schema))
+
+    def _write_group(self, size: int) -> None:
+        """Write the next `size` pending rows as one row group. The group is made one
+        contiguous chunk first, so the bytes do not depend on how rows arrived."""
+        pending = pa.concat_tables(self._tables)
+        group, rest = pending.slice(0, size).combine_chunks(), pending.slice(size)
+        self._tables, self._pending = ([rest] if rest.num_rows else []), rest.num_rows
         if self._writer is None or self._rows_in_shard >= self.rows_per_shard:
             self._close_shard()
             part = self.directory / f".{self.split}.part{len(self._parts):05d}"
@@ -54,11 +74,14 @@ class ShardWriter:
             self._writer = pq.ParquetWriter(part, self.schema, **_WRITER_OPTIONS)
             self._parts.append(part)
             self._rows_in_shard = 0
-        table = pa.Table.from_pylist(self._buffer, schema=self.schema)
-        self._writer.write_table(table, row_group_size=self.rows_per_group)
-        self._rows_in_shard += len(self._buffer)
-        self.num_rows += len(self._buffer)
-        self._buffer = []
+        self._writer.write_table(group, row_group_size=self.rows_per_group)
+        self._rows_in_shard += size
+        self.num_rows += size
+
+    def _flush(self) -> None:
+        self._take_rows()
+        if self._pending:
+            self._write_group(self._pending)
 
     def _close_shard(self) -> None:
         if self._writer is not None:

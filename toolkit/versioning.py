@@ -70,14 +70,26 @@ def _digest(values: dict[str, Any]) -> bytes:
 
 
 def row_digest(schema: ConfigSchema, row: dict[str, Any], split: str) -> tuple[tuple, RowDigest]:
-    key = tuple(row[k] for k in schema.key)
+    content, provenance = content_digests(schema, row)
+    return row_key(schema, row), RowDigest(split, content, derived_digest(schema, row), provenance)
+
+
+def row_key(schema: ConfigSchema, row: dict[str, Any]) -> tuple:
+    return tuple(row[k] for k in schema.key)
+
+
+def content_digests(schema: ConfigSchema, row: dict[str, Any]) -> tuple[bytes, bytes]:
+    """(content, provenance) digests: the costly part, which a build computes in its
+    workers; the derived fields (near-duplicate groups) are only known at the end."""
     side = set(schema.derived) | set(schema.provenance)
-    return key, RowDigest(
-        split=split,
-        content=_digest({k: v for k, v in row.items() if k not in side}),
-        derived=_digest({k: row[k] for k in schema.derived}),
-        provenance=_digest({k: row[k] for k in schema.provenance}),
+    return (
+        _digest({k: v for k, v in row.items() if k not in side}),
+        _digest({k: row[k] for k in schema.provenance}),
     )
+
+
+def derived_digest(schema: ConfigSchema, row: dict[str, Any]) -> bytes:
+    return _digest({k: row[k] for k in schema.derived})
 
 
 @dataclass
