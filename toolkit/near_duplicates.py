@@ -30,7 +30,6 @@ import re
 import shutil
 import tempfile
 import weakref
-import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +55,9 @@ _rng = np.random.RandomState(1)
 _PERM_A = (_rng.randint(0, 2**62, NUM_PERM, dtype=np.uint64) * np.uint64(2)) | np.uint64(1)
 _PERM_B = _rng.randint(0, 2**62, NUM_PERM, dtype=np.uint64)
 _MIX = np.array([0x9E3779B97F4A7C15 * (2 * i + 1) % _M64 for i in range(ROWS)], dtype=np.uint64)
+_BYTE_MIX = np.uint64(0x100000001B3)  # odd: invertible mod 2**64
+_BYTE_MIX_INVERSE = np.uint64(pow(0x100000001B3, -1, _M64))
+_POWERS = [np.empty(0, np.uint64), np.empty(0, np.uint64)]  # see _powers
 _BAND_SALT = np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
 
 
@@ -231,11 +233,30 @@ class NearDuplicateIndex:
         return result
 
 
-def _word_hashes(paragraph: str) -> list[int]:
-    words = _WORD.findall(paragraph.casefold())
-    if len(words) < MIN_PARAGRAPH_WORDS:
-        return []
-    return [zlib.crc32(w.encode("utf-8")) for w in words]
+def _word_hashes(words: list[str]) -> np.ndarray:
+    """A 64-bit polynomial hash of each word's UTF-8 bytes, sum(byte_i * P**i), for all
+    words at once in a few numpy passes (one CRC-32 call per word in Python was 60% of the
+    band computation). Words are laid end to end, each closed by a 0 byte."""
+    blob = np.frombuffer(("\0".join(words) + "\0").encode("utf-8"), dtype=np.uint8)
+    powers, inverse = _powers(len(blob))
+    ends = np.flatnonzero(blob == 0)
+    starts = np.r_[0, ends[:-1] + 1]
+    with np.errstate(over="ignore"):
+        prefix = np.r_[np.uint64(0), np.cumsum(blob * powers, dtype=np.uint64)]
+        # a word's slice of the prefix sums is its hash times P**start: divide that out
+        return (prefix[ends] - prefix[starts]) * inverse[starts]
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """P**k and P**-k mod 2**64 for k < n (P is odd, so it is invertible), cached."""
+    if len(_POWERS[0]) < n:
+        size = max(n, 2 * len(_POWERS[0]), 1024)
+        with np.errstate(over="ignore"):
+            _POWERS[:] = [
+                np.cumprod(np.r_[np.uint64(1), np.full(size - 1, p, np.uint64)], dtype=np.uint64)
+                for p in (_BYTE_MIX, _BYTE_MIX_INVERSE)
+            ]
+    return _POWERS[0][:n], _POWERS[1][:n]
 
 
 def paragraph_bands(text: str) -> np.ndarray:
@@ -243,11 +264,12 @@ def paragraph_bands(text: str) -> np.ndarray:
 
     A paragraph's shingles are its word 3-grams (casefolded \\w+ words); paragraphs of
     fewer than MIN_PARAGRAPH_WORDS words are skipped."""
-    words = [h for p in text.split("\n\n") if (h := _word_hashes(p))]
+    paragraphs = [_WORD.findall(p.casefold()) for p in text.split("\n\n")]
+    words = [w for w in paragraphs if len(w) >= MIN_PARAGRAPH_WORDS]
     if not words:
         return np.empty((0, BANDS), dtype=np.uint64)
     lengths = np.array([len(w) for w in words])
-    flat = np.fromiter((h for w in words for h in w), dtype=np.uint64, count=int(lengths.sum()))
+    flat = _word_hashes([w for paragraph in words for w in paragraph])
     with np.errstate(over="ignore"):
         keys = flat[:-2] * _WORD_MIX[0] + flat[1:-1] * _WORD_MIX[1] + flat[2:] * _WORD_MIX[2]
         # keep the 3-grams inside one paragraph: paragraph p owns keys [start, start + len - 2)
