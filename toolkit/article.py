@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -43,9 +43,16 @@ class Article:
     dropped: list[DroppedLine] = field(default_factory=list)
 
     def record(self) -> dict[str, Any]:
-        """The `articles` row (schemas/articles.yaml): `dropped` becomes its count."""
-        row = asdict(self)
-        row["dropped_line_count"] = len(row.pop("dropped"))
+        """The `articles` row (schemas/articles.yaml): `dropped` becomes its count.
+
+        Built field by field: `asdict` deep-copies every paragraph through generic
+        recursion, 4x slower, and the build makes one row per article."""
+        row = {f.name: getattr(self, f.name) for f in _ROW_FIELDS}
+        row["authors"], row["captions"] = list(self.authors), list(self.captions)
+        row["paragraphs"] = [
+            {"start": p.start, "end": p.end, "kind": p.kind} for p in self.paragraphs
+        ]
+        row["dropped_line_count"] = len(self.dropped)
         return row
 
     def to_json(self) -> dict[str, Any]:
@@ -62,3 +69,6 @@ class Rejection:
     source_file: str
     reason: str  # empty | binary | too-large | undecodable | no-body | duplicate | ...
     detail: str = ""
+
+
+_ROW_FIELDS = tuple(f for f in fields(Article) if f.name != "dropped")
