@@ -25,7 +25,10 @@ _GIT_ENV = {
     "GIT_COMMITTER_EMAIL": "toolkit@localhost",
     "GIT_CONFIG_NOSYSTEM": "1",
 }
-_GIT_OPTS = ["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", "-c", "core.hooksPath="]
+_GIT_OPTS = [
+    *("-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", "-c", "core.hooksPath="),
+    *("-c", "core.compression=0"),  # the shards are zstd Parquet: zlib on them only costs time
+]
 _SHARED_PREFIXES = (".git/objects/", "data/")  # files never modified in place: hard links
 
 
