@@ -15,8 +15,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from toolkit import fetch
 from toolkit.errors import StudioError
-from toolkit.fetch import fetch_export
+from toolkit.fetch import ExportStream, fetch_export
 from toolkit.studio_client import connect
 
 RECORDED = json.loads(
@@ -39,17 +40,24 @@ class FakeStudio(BaseHTTPRequestHandler):
             return self._send(503, {"detail": "restarting"})
         url = urlparse(self.path)
         query = parse_qs(url.query)
+        tasks = sorted(self.server.tasks, key=lambda t: t["id"])
         if url.path == "/api/tasks/":
             page, size = int(query["page"][0]), int(query["page_size"][0])
-            chunk = RECORDED[(page - 1) * size : page * size]
+            if "-tasks:id" in query.get("query", [""])[0]:
+                tasks.reverse()
+            chunk = tasks[(page - 1) * size : page * size]
             if not chunk:
                 return self._send(404, {"detail": "Invalid page."})
-            return self._send(200, {"tasks": [{"id": t["id"]} for t in chunk], "total": 3})
+            listed = [{"id": t["id"]} for t in chunk]
+            return self._send(200, {"tasks": listed, "total": len(tasks)})
         if url.path.endswith("/export"):
             ids = set() if self.server.ignore_ids else {int(i) for i in query.get("ids[]", [])}
             if self.server.max_ids and len(ids) > self.server.max_ids:
                 return self._send(414, {"detail": "Request-URI Too Long"})
-            return self._send(200, [t for t in RECORDED if not ids or t["id"] in ids])
+            tasks = [
+                t for t in tasks if (not ids or t["id"] in ids) and t["id"] != self.server.drop
+            ]
+            return self._send(200, tasks)
         return self._send(404, {"detail": "not found"})
 
     def _send(self, status, body):
@@ -66,6 +74,8 @@ def fake():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeStudio)
     server.hits, server.failures, server.hang, server.ignore_ids = [], 0, 0.0, False
     server.max_ids = 0  # > 0: export requests with more ids are refused (HTTP 414)
+    server.drop = None  # a task id the export leaves out
+    server.tasks = RECORDED  # what the project holds (ids 5003-5005)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -84,6 +94,9 @@ def test_fetch_pages_through_the_export(fake):
     exports = [h for h in fake.hits if "/export" in h]
     assert len(exports) == 2  # 3 tasks, 2 per request
     assert all("ids%5B%5D=" in h or "ids[]=" in h for h in exports)
+    # Dense ids: the lowest and highest task (one each) are all the listing needed.
+    listings = [h for h in fake.hits if h.startswith("/api/tasks/")]
+    assert len(listings) == 2 and all("page_size=1&" in h for h in listings)
 
 
 def test_a_refused_long_export_request_is_split(fake):
@@ -96,7 +109,7 @@ def test_a_refused_long_export_request_is_split(fake):
 def test_transient_503s_are_retried(fake):
     fake.failures = 2
     assert fetch_export(client(fake), 7, page_size=2) == RECORDED
-    assert sum(1 for h in fake.hits if h.startswith("/api/tasks/")) == 2 + 2  # 2 failed, 2 pages
+    assert sum(1 for h in fake.hits if h.startswith("/api/tasks/")) == 2 + 2  # 2 failed, 2 ok
 
 
 def test_persistent_503_gives_up_after_the_bound_with_a_clean_error(fake):
@@ -104,7 +117,7 @@ def test_persistent_503_gives_up_after_the_bound_with_a_clean_error(fake):
     with pytest.raises(StudioError) as err:
         fetch_export(client(fake), 7)
     assert len(fake.hits) == 3  # one try and two retries
-    assert "HTTP 503" in str(err.value) and "list page 1 of the tasks" in str(err.value)
+    assert "HTTP 503" in str(err.value) and "count the tasks of project 7" in str(err.value)
     assert KEY not in str(err.value) and err.value.__cause__ is None
 
 
@@ -123,7 +136,42 @@ def test_unreachable_server_is_a_clean_error():
     assert KEY not in str(err.value)
 
 
-def test_an_export_that_disagrees_with_the_task_list_is_refused(fake):
+def test_an_export_that_disagrees_with_the_request_is_refused(fake):
     fake.ignore_ids = True  # a server that ignored the filter would send everything twice
-    with pytest.raises(StudioError, match="returned 6 tasks for the 3 listed"):
+    with pytest.raises(StudioError, match=r"returned tasks it was not asked for.*\[5005\]"):
         fetch_export(client(fake), 7, page_size=2)
+    assert sum(1 for h in fake.hits if "/export" in h) <= 2  # stopped at the first page
+
+
+def test_a_task_deleted_during_the_pull_is_refused(fake):
+    fake.drop = RECORDED[1]["id"]  # counted, then gone when its page is exported
+    with pytest.raises(StudioError, match="returned 2 tasks for the 3 counted"):
+        fetch_export(client(fake), 7, page_size=2)
+
+
+def test_gaps_in_the_ids_are_asked_for_and_skipped(fake):
+    fake.tasks = [{**t, "id": i} for t, i in zip(RECORDED, (5003, 5004, 5006), strict=True)]
+    assert [t["id"] for t in fetch_export(client(fake), 7, page_size=2)] == [5003, 5004, 5006]
+    assert sum(1 for h in fake.hits if "/export" in h) == 2  # 5003-5004, 5005-5006
+
+
+def test_sparse_ids_are_listed_not_asked_for_in_windows(fake, monkeypatch):
+    # Spread over 6000 ids for 3 tasks: windows would be thousands of empty requests.
+    monkeypatch.setattr(fetch, "LIST_PAGE_SIZE", 2)
+    fake.tasks = [{**t, "id": i} for t, i in zip(RECORDED, (5003, 9000, 11003), strict=True)]
+    assert [t["id"] for t in fetch_export(client(fake), 7, page_size=3)] == [5003, 9000, 11003]
+    listings = [h for h in fake.hits if h.startswith("/api/tasks/")]
+    assert len(listings) == 2 + 2  # lowest and highest, then 2 pages of 2 ids
+    assert sum(1 for h in fake.hits if "/export" in h) == 1
+
+
+def test_the_next_page_downloads_while_the_caller_works_on_one(fake):
+    exports = lambda: sum(1 for h in fake.hits if "/export" in h)  # noqa: E731
+    with ExportStream(client(fake), 7, page_size=1) as stream:
+        tasks = iter(stream)
+        first = next(tasks)  # the caller holds task 1 and does not ask for more
+        deadline = time.monotonic() + 10
+        while exports() < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert exports() >= 2 and first == RECORDED[0]
+    assert not stream._thread.is_alive()  # closed early: the download thread is gone

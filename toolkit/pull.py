@@ -1,9 +1,10 @@
 """Pull finished labels from Label Studio into typed tables and the next release.
 
-Fetch (network) and save (transform + write) are separate: `fetch.fetch_export` pages
+Fetch (network) and save (transform + write) are separate: `fetch.ExportStream` pages
 through the project with bounded retries; `label_tables.build_tables` (pure) turns the export
 plus the release's article texts into the typed tables; `pull` ties both to
-`release.release_tables`.
+`release.release_tables`. The stream downloads in a thread while the release's texts are
+read and each page is turned into rows, and only rows outlive their page.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from toolkit import release
 from toolkit.agreement import Agreement, agreement
 from toolkit.errors import ReleaseError
-from toolkit.fetch import DEFAULT_PAGE_SIZE, fetch_export, fetch_users, find_project
+from toolkit.fetch import DEFAULT_PAGE_SIZE, ExportStream, fetch_users, find_project
 from toolkit.label_tables import PullTables, annotations_from_rows, build_tables, card_sections
 from toolkit.labels import ArticleText
 from toolkit.schema import config_schema, label_names
@@ -50,13 +51,13 @@ def pull(
     """Export the project, check every label against the release's texts, and release
     the label configs as the next version (none if nothing changed)."""
     release_dir = Path(release_dir)
-    articles = release_articles(release_dir)
     title = project or release.dataset_name(release_dir)
     client = connect(url, api_key, **(client_options or {}))
     project_id = find_project(client, title)
     users = fetch_users(client)
-    tasks = fetch_export(client, project_id, page_size=page_size)
-    built = build_tables(tasks, articles, users)
+    with ExportStream(client, project_id, page_size=page_size) as tasks:
+        articles = release_articles(release_dir)  # while the first pages download
+        built = build_tables(tasks, articles, users)
     result = release.release_tables(
         release_dir,
         built.tables,
