@@ -6,7 +6,7 @@ backoff on connection errors, timeouts and 5xx, then a `StudioError` without the
 
 How, and why (measured on a 10k-task project, 2 cores, Label Studio 1.23):
 - The export endpoint's only filter is `ids[]`, a GET query field per id (it takes no
-  POST body), and Django refuses more than 1000 fields: pages of 500 ids. A 500-id page
+  POST body), and Django refuses more than 1000 fields: pages of 900 ids. A 500-id page
   costs the server the same in a 1k- or a 10k-task project (~0.8 s: ~1.7 ms per task plus
   ~70 ms per request), so paging is linear in the project size and 20 pages cost about
   one whole-project export, which would also hold every task in the server's memory
@@ -39,11 +39,12 @@ from toolkit.errors import StudioError
 from toolkit.push import find_projects
 from toolkit.studio_client import StudioClient
 
-# Tasks per export request. Each id is one query field and Django refuses more than 1000
-# fields (DATA_UPLOAD_MAX_NUMBER_FIELDS: HTTP 400), so 500 ids, an 8 KB request line. A
-# server or proxy refusing the request as too long or with too many fields (HTTP
-# 400/414/431) gets halved pages; a real 400 still surfaces at 1.
-DEFAULT_PAGE_SIZE = 500
+# Ids per export request. Each id is one query field and Django refuses more than 1000
+# fields (DATA_UPLOAD_MAX_NUMBER_FIELDS: HTTP 400), so 900 ids, a 15 KB request line (12
+# requests for 10k tasks instead of 20 at 500: ~1 s less). A server or proxy refusing the
+# request as too long or with too many fields (HTTP 400/414/431) gets halved pages; a
+# real 400 still surfaces at 1.
+DEFAULT_PAGE_SIZE = 900
 LIST_PAGE_SIZE = 5000  # task ids per listing request
 # Export windows of consecutive ids while the project's ids span at most this many times
 # its task count; beyond, the ids are listed (sparse ids would make many empty requests).
