@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from toolkit import __version__, card
 from toolkit.article import Rejection
@@ -27,10 +28,11 @@ from toolkit.near_duplicates import NearDuplicateIndex
 from toolkit.prepare import CONTENT, PROVENANCE, SPLIT, Prepared, prepared_chunks, read_chunk
 from toolkit.release_repo import commit_and_tag, discard, publish, stage, tags
 from toolkit.schema import config_schema
-from toolkit.shards import ShardWriter, iter_rows, sha256_file
+from toolkit.shards import BUFFER_POOL, ShardWriter, iter_rows, sha256_file
 from toolkit.splits import DEFAULT_RATIOS, check_ratios
 from toolkit.versioning import (
     ConfigDiff,
+    Digests,
     RowDigest,
     Version,
     choose_version,
@@ -119,16 +121,16 @@ def read_articles(release_dir: Path) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def _digests(release_dir: Path, config: str) -> dict[tuple, RowDigest] | None:
+def _digests(release_dir: Path, config: str) -> Digests | None:
     schema = config_schema(config)
     files = config_files(release_dir, config)
     if not files:
         return None
-    return {
-        key: digest
-        for split, paths in files.items()
-        for key, digest in (row_digest(schema, row, split) for row in iter_rows(paths))
-    }
+    digests = Digests()
+    for split, paths in files.items():
+        for row in iter_rows(paths):
+            digests.add(*row_digest(schema, row, split))
+    return digests
 
 
 # ---------------------------------------------------------------- writing a release
@@ -151,7 +153,7 @@ class _ConfigWriter:
         for old in self.directory.glob("*.parquet") if self.directory.exists() else ():
             old.unlink()  # unlinks the staging hard link only; the live release keeps its file
         self.writers: dict[str, ShardWriter] = {}
-        self.digests: dict[tuple, RowDigest] = {}
+        self.digests = Digests()
 
     def _writer(self, split: str) -> ShardWriter:
         if split not in self.writers:
@@ -171,11 +173,10 @@ class _ConfigWriter:
             self._add(key, digest)
 
     def _add(self, key: tuple, digest: RowDigest) -> None:
-        if key in self.digests:
+        if not self.digests.add(key, digest):
             raise ReleaseError(f"config '{self.config}': two rows share the key {key}")
-        self.digests[key] = digest
 
-    def close(self) -> tuple[dict[str, Any], dict[tuple, RowDigest]]:
+    def close(self) -> tuple[dict[str, Any], Digests]:
         """Its manifest entry and its digests. An empty config still gets one empty
         shard, so it loads."""
         if not self.writers:
@@ -251,7 +252,7 @@ def build(
     try:
         index = NearDuplicateIndex(spool_dir=staging / ".near-duplicates")
         rejected, publishers = [], Counter()
-        seen_raw: dict[str, str] = {}
+        seen_raw: dict[int, str] = {}  # raw sha256 as an int: half the memory of its hex
         seen_ids: set[str] = set()
         spooled: list[tuple[Path, list[bool]]] = []  # spool file, which of its rows to keep
         inputs = 0
@@ -307,21 +308,22 @@ def build(
     yield result
 
 
-def _dedupe(item: Prepared, seen_raw: dict[str, str], seen_ids: set[str]) -> Rejection | None:
+def _dedupe(item: Prepared, seen_raw: dict[int, str], seen_ids: set[str]) -> Rejection | None:
     """The same page twice (same bytes or same id) is built once; the copy is reported."""
-    first = seen_raw.get(item.raw_sha256)
+    raw = int(item.raw_sha256, 16)
+    first = seen_raw.get(raw)
     if first is not None:
         return Rejection(item.source_file, "duplicate", f"same bytes as {first}")
     if item.id in seen_ids:
         return Rejection(item.source_file, "duplicate-id", f"id {item.id} already built")
-    seen_raw[item.raw_sha256] = item.source_file
+    seen_raw[raw] = item.source_file
     seen_ids.add(item.id)
     return None
 
 
 def _write_articles(
     staging: Path, spooled: list[tuple[Path, list[bool]]], groups: dict[str, str]
-) -> tuple[dict[str, Any], dict[tuple, RowDigest]]:
+) -> tuple[dict[str, Any], Digests]:
     """Second pass over the spool: each kept row gets its near-duplicate group and goes to
     its split's shards, in input order, as Arrow tables (no row dicts)."""
     writer = _ConfigWriter(staging, "articles")
@@ -329,7 +331,9 @@ def _write_articles(
     group_field = schema.arrow_schema.field("near_duplicate_group")
     derived: dict[str | None, bytes] = {}  # digest of the derived fields, by group
     for path, keep in spooled:
-        table = read_chunk(path).filter(pa.array(keep, pa.bool_()))
+        table = read_chunk(path, BUFFER_POOL)
+        if not all(keep):
+            table = pc.filter(table, pa.array(keep, pa.bool_()), memory_pool=BUFFER_POOL)
         ids = table.column("id").to_pylist()
         group = [groups.get(i) for i in ids]
         table = table.set_column(
@@ -350,7 +354,8 @@ def _write_articles(
                     derived[group[i]] = derived_digest(schema, {group_field.name: group[i]})
                 digest = RowDigest(split, content[i], derived[group[i]], provenance[i])
                 digests.append(((ids[i],), digest))
-            writer.write_table(split, table.take(rows).select(columns), digests)
+            picked = pc.take(table, pa.array(rows, pa.int64()), memory_pool=BUFFER_POOL)
+            writer.write_table(split, picked.select(columns), digests)
     return writer.close()
 
 

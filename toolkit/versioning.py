@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,9 @@ class Version:
         return f"{self.major}.{self.minor}.{self.patch}"
 
 
+DIGEST_BYTES = 20  # sha1
+
+
 @dataclass(frozen=True, slots=True)
 class RowDigest:
     """One row's fingerprint. A build holds one per row: slots and raw 20-byte digests
@@ -62,6 +65,55 @@ class RowDigest:
     content: bytes  # everything but derived and provenance fields
     derived: bytes
     provenance: bytes
+
+
+class Digests:
+    """The row digests of one config, packed: key -> row number, plus 61 bytes a row (split
+    number and the three digests). About 200 bytes a row instead of 350 with one RowDigest
+    object each: a build holds one per article until it has diffed the release."""
+
+    _SIZE = 1 + 3 * DIGEST_BYTES
+
+    def __init__(self) -> None:
+        self._rows: dict[Any, int] = {}  # a one-column key is stored bare (no tuple)
+        self._splits: list[str] = []
+        self._packed = bytearray()
+
+    def add(self, key: tuple, digest: RowDigest) -> bool:
+        """Record a row; False (and nothing recorded) if its key is already there."""
+        bare = key[0] if len(key) == 1 else key
+        if bare in self._rows:
+            return False
+        if digest.split not in self._splits:
+            self._splits.append(digest.split)
+        self._rows[bare] = len(self._rows)
+        self._packed.append(self._splits.index(digest.split))
+        self._packed += digest.content + digest.derived + digest.provenance
+        return True
+
+    def get(self, key: tuple) -> RowDigest | None:
+        row = self._rows.get(key[0] if len(key) == 1 else key)
+        return None if row is None else self._unpack(row)
+
+    def _unpack(self, row: int) -> RowDigest:
+        at, n = row * self._SIZE + 1, DIGEST_BYTES
+        packed = self._packed
+        split = self._splits[packed[at - 1]]
+        content, derived = bytes(packed[at : at + n]), bytes(packed[at + n : at + 2 * n])
+        return RowDigest(split, content, derived, bytes(packed[at + 2 * n : at + 3 * n]))
+
+    def items(self) -> Iterator[tuple[tuple, RowDigest]]:
+        for bare, row in self._rows.items():
+            yield (bare if isinstance(bare, tuple) else (bare,)), self._unpack(row)
+
+    def __iter__(self) -> Iterator[tuple]:
+        return (key for key, _ in self.items())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, tuple) and (key[0] if len(key) == 1 else key) in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _digest(values: dict[str, Any]) -> bytes:
@@ -121,13 +173,13 @@ class ConfigDiff:
 
 def diff_digests(
     config: str,
-    previous: dict[tuple, RowDigest] | None,
-    current: dict[tuple, RowDigest] | None,
+    previous: Digests | None,
+    current: Digests | None,
     previous_columns: Iterable[str] = (),
     current_columns: Iterable[str] = (),
 ) -> ConfigDiff:
     diff = ConfigDiff(config, new_config=previous is None, removed_config=current is None)
-    previous, current = previous or {}, current or {}
+    previous, current = previous or Digests(), current or Digests()
     for key, now in current.items():
         before = previous.get(key)
         if before is None:
