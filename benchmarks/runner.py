@@ -36,6 +36,7 @@ def run_child(job: str, corpus: Path, out: Path, workers: int = 1) -> dict[str, 
     cmd = [sys.executable, "-m", "benchmarks.child", job, str(corpus), str(out), str(workers)]
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": str(root), "HF_DATASETS_OFFLINE": "1"}
+    env.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # every job, as `toolkit` sets it
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=root)
     stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
     # wait4 gives this child's own rusage (its maxrss covers its reaped pool workers too).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -552,4 +553,9 @@ def demo(ctx: click.Context, out: Path, port: int) -> None:
 
 
 def main() -> None:
+    # Arrow picks its allocator once, when it loads (the commands import it lazily). glibc
+    # hands back the few-MB buffers a streaming build frees; Arrow's default, mimalloc,
+    # keeps them (peak RSS of a 20k build 282 -> 235 MB, BENCHMARKS.md). A choice the user
+    # made in the environment stands.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     cli()

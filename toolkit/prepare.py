@@ -54,9 +54,9 @@ class Chunk:
     items: list[Prepared | Rejection]
 
 
-def read_chunk(path: Path, memory_pool: pa.MemoryPool | None = None) -> pa.Table:
+def read_chunk(path: Path) -> pa.Table:
     with pa.memory_map(str(path)) as source:
-        return pa.ipc.open_file(source, memory_pool=memory_pool).read_all()
+        return pa.ipc.open_file(source).read_all()
 
 
 def prepared_chunks(

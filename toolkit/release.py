@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from toolkit import __version__, card
 from toolkit.article import Rejection
@@ -28,7 +27,7 @@ from toolkit.near_duplicates import NearDuplicateIndex
 from toolkit.prepare import CONTENT, PROVENANCE, SPLIT, Prepared, prepared_chunks, read_chunk
 from toolkit.release_repo import commit_and_tag, discard, publish, stage, tags
 from toolkit.schema import config_schema
-from toolkit.shards import BUFFER_POOL, ShardWriter, iter_rows, sha256_file
+from toolkit.shards import ShardWriter, iter_rows, sha256_file
 from toolkit.splits import DEFAULT_RATIOS, check_ratios
 from toolkit.versioning import (
     ConfigDiff,
@@ -331,9 +330,9 @@ def _write_articles(
     group_field = schema.arrow_schema.field("near_duplicate_group")
     derived: dict[str | None, bytes] = {}  # digest of the derived fields, by group
     for path, keep in spooled:
-        table = read_chunk(path, BUFFER_POOL)
+        table = read_chunk(path)
         if not all(keep):
-            table = pc.filter(table, pa.array(keep, pa.bool_()), memory_pool=BUFFER_POOL)
+            table = table.filter(pa.array(keep, pa.bool_()))
         ids = table.column("id").to_pylist()
         group = [groups.get(i) for i in ids]
         table = table.set_column(
@@ -354,8 +353,7 @@ def _write_articles(
                     derived[group[i]] = derived_digest(schema, {group_field.name: group[i]})
                 digest = RowDigest(split, content[i], derived[group[i]], provenance[i])
                 digests.append(((ids[i],), digest))
-            picked = pc.take(table, pa.array(rows, pa.int64()), memory_pool=BUFFER_POOL)
-            writer.write_table(split, picked.select(columns), digests)
+            writer.write_table(split, table.take(rows).select(columns), digests)
     return writer.close()
 
 

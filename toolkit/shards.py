@@ -14,11 +14,6 @@ ROWS_PER_GROUP = 1_000
 ROWS_PER_SHARD = 50_000
 # Fixed writer options: the same rows always give the same bytes (no timestamps inside).
 _WRITER_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": True}
-# Buffers of streamed writing (and of the build's second pass) come from the system
-# allocator: they are a few MB per row group, freed at once, and glibc returns such blocks
-# to the OS, while Arrow's default mimalloc pool kept them (20k articles: +96 MB of RSS
-# over the second pass with mimalloc, +37 MB with this pool). Same bytes either way.
-BUFFER_POOL = pa.system_memory_pool()
 
 
 class ShardWriter:
@@ -69,16 +64,14 @@ class ShardWriter:
     def _write_group(self, size: int) -> None:
         """Write the next `size` pending rows as one row group. The group is made one
         contiguous chunk first, so the bytes do not depend on how rows arrived."""
-        pending = pa.concat_tables(self._tables, memory_pool=BUFFER_POOL)
-        group, rest = pending.slice(0, size).combine_chunks(BUFFER_POOL), pending.slice(size)
+        pending = pa.concat_tables(self._tables)
+        group, rest = pending.slice(0, size).combine_chunks(), pending.slice(size)
         self._tables, self._pending = ([rest] if rest.num_rows else []), rest.num_rows
         if self._writer is None or self._rows_in_shard >= self.rows_per_shard:
             self._close_shard()
             part = self.directory / f".{self.split}.part{len(self._parts):05d}"
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(
-                part, self.schema, memory_pool=BUFFER_POOL, **_WRITER_OPTIONS
-            )
+            self._writer = pq.ParquetWriter(part, self.schema, **_WRITER_OPTIONS)
             self._parts.append(part)
             self._rows_in_shard = 0
         self._writer.write_table(group, row_group_size=self.rows_per_group)
