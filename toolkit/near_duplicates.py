@@ -19,9 +19,12 @@ by article, and counted one file at a time. Small indexes never touch the disk.
 A band hash carried by more than `max_fanout` articles is boilerplate, not syndication,
 and links nothing.
 
-Signatures are computed for a whole article at once with numpy (one CRC-32 per word, word
-3-grams mixed into 64-bit keys, NUM_PERM multiply-shift permutations, a min per
-paragraph), about ten times faster than one datasketch MinHash object per paragraph.
+Signatures are computed for a whole article at once with numpy (a polynomial hash per
+word, word 3-grams mixed into 64-bit keys and finalised to 32 bits, NUM_PERM 32-bit
+multiply-add permutations, a min per paragraph), about ten times faster than one
+datasketch MinHash object per paragraph. 32-bit permutations: numpy multiplies uint32
+with SIMD and uint64 without (91 -> 20 us an article); on 8000 benchmark pages they find
+the same 254 planted syndicated pairs as 64-bit ones, with fewer chance pairs.
 """
 
 from __future__ import annotations
@@ -62,8 +65,8 @@ _M64 = 2**64
 # and the mixing of a band's rows into one 64-bit hash.
 _WORD_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], np.uint64)
 _rng = np.random.RandomState(1)
-_PERM_A = (_rng.randint(0, 2**62, NUM_PERM, dtype=np.uint64) * np.uint64(2)) | np.uint64(1)
-_PERM_B = _rng.randint(0, 2**62, NUM_PERM, dtype=np.uint64)
+_PERM_A = _rng.randint(0, 2**32, NUM_PERM, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
+_PERM_B = _rng.randint(0, 2**32, NUM_PERM, dtype=np.uint64).astype(np.uint32)
 _MIX = np.array([0x9E3779B97F4A7C15 * (2 * i + 1) % _M64 for i in range(ROWS)], dtype=np.uint64)
 _BYTE_MIX = np.uint64(0x100000001B3)  # odd: invertible mod 2**64
 _BYTE_MIX_INVERSE = np.uint64(pow(0x100000001B3, -1, _M64))
@@ -298,9 +301,10 @@ def paragraph_bands(text: str) -> np.ndarray:
     with np.errstate(over="ignore"):
         keys = flat[:-2] * _WORD_MIX[0] + flat[1:-1] * _WORD_MIX[1] + flat[2:] * _WORD_MIX[2]
         keys = _fmix64(keys[owner[:-2] == owner[2:]])  # 3-grams inside one paragraph only
-        permuted = (keys[:, None] * _PERM_A + _PERM_B) >> np.uint64(32)
+        keys = (keys >> np.uint64(32)).astype(np.uint32)
+        permuted = keys[:, None] * _PERM_A + _PERM_B  # mod 2**32
         signatures = np.minimum.reduceat(permuted, np.r_[0, np.cumsum(shingles)[:-1]], axis=0)
-        rows = signatures.reshape(len(shingles), BANDS, ROWS)
+        rows = signatures.astype(np.uint64).reshape(len(shingles), BANDS, ROWS)
         return (rows * _MIX).sum(axis=2, dtype=np.uint64) ^ _BAND_SALT
 
 
