@@ -24,6 +24,15 @@ def test_digests_give_back_what_was_added_and_refuse_a_second_key() -> None:
     assert digests.get(("nope",)) is None and list(digests) == list(added)
 
 
+def test_keys_added_as_unique_are_found_later() -> None:
+    digests, first = Digests(), _digest("train")
+    assert digests.add(("a",), first, unique=True)
+    assert digests.add(("b",), _digest("test"), unique=True)
+    assert digests.get(("a",)) == first and ("b",) in digests
+    assert digests.add(("c",), _digest("train"), unique=True)  # after the index exists
+    assert ("c",) in digests and not digests.add(("c",), _digest("train"))
+
+
 def test_diff_of_packed_digests() -> None:
     before, after = Digests(), Digests()
     same, edited, moved = _digest("train"), _digest("train"), _digest("train")

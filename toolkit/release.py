@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,21 +159,20 @@ class _ConfigWriter:
             self.writers[split] = ShardWriter(self.directory, split, self.schema.arrow_schema)
         return self.writers[split]
 
-    def write_row(self, split: str, row: dict[str, Any]) -> None:
-        self._writer(split).write(row)
-        self._add(*row_digest(self.schema, row, split))
-
     def write_table(
-        self, split: str, table: pa.Table, digests: Iterable[tuple[tuple, RowDigest]]
+        self,
+        split: str,
+        table: pa.Table,
+        digests: Iterable[tuple[tuple, RowDigest]],
+        *,
+        unique: bool = False,
     ) -> None:
-        """Rows already in Arrow form, with their (key, digest) pairs in the same order."""
+        """Rows in Arrow form, with their (key, digest) pairs in the same order. `unique`:
+        the keys are known to be unique (not checked)."""
         self._writer(split).write_table(table)
         for key, digest in digests:
-            self._add(key, digest)
-
-    def _add(self, key: tuple, digest: RowDigest) -> None:
-        if not self.digests.add(key, digest):
-            raise ReleaseError(f"config '{self.config}': two rows share the key {key}")
+            if not self.digests.add(key, digest, unique=unique):
+                raise ReleaseError(f"config '{self.config}': two rows share the key {key}")
 
     def close(self) -> tuple[dict[str, Any], Digests]:
         """Its manifest entry and its digests. An empty config still gets one empty
@@ -249,35 +248,11 @@ def build(
     name = name or (previous["name"] if previous else out.name)
     staging = stage(out)
     try:
-        index = NearDuplicateIndex(spool_dir=staging / ".near-duplicates")
-        rejected, publishers = [], Counter()
-        seen_raw: dict[int, str] = {}  # raw sha256 as an int: half the memory of its hex
-        seen_ids: set[str] = set()
-        spooled: list[tuple[Path, list[bool]]] = []  # spool file, which of its rows to keep
-        inputs = 0
-        chunks = prepared_chunks(
-            sources, staging / ".spool", workers=workers, max_bytes=max_bytes, ratios=ratios
-        )
-        for chunk in chunks:
-            keep = []
-            for item in chunk.items:
-                inputs += 1
-                if isinstance(item, Prepared):
-                    duplicate = _dedupe(item, seen_raw, seen_ids)
-                    keep.append(duplicate is None)
-                    if duplicate is None:
-                        index.add_bands(item.id, item.bands)
-                        publishers[item.publisher] += 1
-                        continue
-                    item = duplicate
-                rejected.append(item)
-            if chunk.path is not None:
-                spooled.append((chunk.path, keep))
-            yield Progress("extract", inputs)
-        groups = index.groups()
-        entry, digests = _write_articles(staging, spooled, groups)
+        first = yield from _first_pass(sources, staging, ratios, workers, max_bytes)
+        inputs, rejected, groups = first.inputs, first.rejected, first.groups
+        entry, digests = _write_articles(staging, first.spooled, groups)
         shutil.rmtree(staging / ".spool")
-        built = len(seen_ids)
+        built = first.built
         report = {"inputs": inputs, "built": built, "rejected": [asdict(r) for r in rejected]}
         manifest = _next_manifest(previous, name, date)
         manifest["configs"]["articles"] = entry
@@ -287,7 +262,7 @@ def build(
             "built": built,
             "rejected": len(rejected),
             "rejected_by_reason": dict(sorted(Counter(r.reason for r in rejected).items())),
-            "publishers": dict(sorted(publishers.items())),
+            "publishers": dict(sorted(first.publishers.items())),
             "near_duplicate_groups": len(set(groups.values())),
         }
         (staging / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -305,6 +280,49 @@ def build(
     result.built, result.rejected = built, rejected
     result.near_duplicate_groups = manifest["build"]["near_duplicate_groups"]
     yield result
+
+
+@dataclass
+class _FirstPass:
+    inputs: int
+    built: int
+    rejected: list[Rejection]
+    publishers: Counter[str]
+    spooled: list[tuple[Path, list[bool]]]  # spool file, which of its rows to keep
+    groups: dict[str, str]  # near-duplicate group of each grouped article
+
+
+def _first_pass(
+    sources: Iterable[Path], staging: Path, ratios: dict[str, float], workers: int, max_bytes: int
+) -> Generator[Progress, None, _FirstPass]:
+    """Extract and spool every page, drop repeated pages, group near-duplicates. Its
+    per-article sets and index are gone once it returns, before the second pass fills
+    the memory with shards and digests (about 20 MB at 100k articles)."""
+    index = NearDuplicateIndex(spool_dir=staging / ".near-duplicates")
+    first = _FirstPass(0, 0, [], Counter(), [], {})
+    seen_raw: dict[int, str] = {}  # raw sha256 as an int: half the memory of its hex
+    seen_ids: set[str] = set()
+    chunks = prepared_chunks(
+        sources, staging / ".spool", workers=workers, max_bytes=max_bytes, ratios=ratios
+    )
+    for chunk in chunks:
+        keep = []
+        for item in chunk.items:
+            first.inputs += 1
+            if isinstance(item, Prepared):
+                duplicate = _dedupe(item, seen_raw, seen_ids)
+                keep.append(duplicate is None)
+                if duplicate is None:
+                    index.add_bands(item.id, item.bands)
+                    first.publishers[item.publisher] += 1
+                    continue
+                item = duplicate
+            first.rejected.append(item)
+        if chunk.path is not None:
+            first.spooled.append((chunk.path, keep))
+        yield Progress("extract", first.inputs)
+    first.built, first.groups = len(seen_ids), index.groups()
+    return first
 
 
 def _dedupe(item: Prepared, seen_raw: dict[int, str], seen_ids: set[str]) -> Rejection | None:
@@ -353,7 +371,8 @@ def _write_articles(
                     derived[group[i]] = derived_digest(schema, {group_field.name: group[i]})
                 digest = RowDigest(split, content[i], derived[group[i]], provenance[i])
                 digests.append(((ids[i],), digest))
-            writer.write_table(split, table.take(rows).select(columns), digests)
+            # ids are unique: _first_pass built each id once
+            writer.write_table(split, table.take(rows).select(columns), digests, unique=True)
     return writer.close()
 
 
@@ -405,9 +424,14 @@ def release_tables(
                     f"table for '{config}' has columns {table.schema.names}, "
                     f"the schema declares {schema.column_names}"
                 )
+            table = table.cast(schema.arrow_schema)
+            rows = table.to_pylist()  # for the digests; the shards are written from Arrow
+            row_split = [splits.get(row[column], "unassigned") for row in rows]
             writer = _ConfigWriter(staging, config)
-            for row in table.cast(schema.arrow_schema).to_pylist():
-                writer.write_row(splits.get(row[column], "unassigned"), row)
+            for split in sorted(set(row_split)):
+                picked = [i for i, s in enumerate(row_split) if s == split]
+                digests = (row_digest(schema, rows[i], split) for i in picked)
+                writer.write_table(split, table.take(picked), digests)
             entry, digests = writer.close()
             manifest["configs"][config] = entry
             prev_entry = previous["configs"].get(config)

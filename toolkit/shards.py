@@ -34,7 +34,6 @@ class ShardWriter:
         self.directory, self.split, self.schema = directory, split, schema
         self.rows_per_group = rows_per_group or ROWS_PER_GROUP
         self.rows_per_shard = rows_per_shard or ROWS_PER_SHARD
-        self._rows: list[dict[str, Any]] = []  # rows given one by one, not yet a table
         self._tables: list[pa.Table] = []  # pending rows, fewer than one row group
         self._pending = 0
         self._writer: pq.ParquetWriter | None = None
@@ -42,24 +41,13 @@ class ShardWriter:
         self._parts: list[Path] = []
         self.num_rows = 0
 
-    def write(self, row: dict[str, Any]) -> None:
-        self._rows.append(row)
-        if len(self._rows) >= self.rows_per_group:
-            self._take_rows()
-
     def write_table(self, table: pa.Table) -> None:
-        """Append rows already in Arrow form (columns in the schema's order)."""
-        self._take_rows()
+        """Append rows (columns in the schema's order)."""
         if table.num_rows:
             self._tables.append(table)
             self._pending += table.num_rows
         while self._pending >= self.rows_per_group:
             self._write_group(self.rows_per_group)
-
-    def _take_rows(self) -> None:
-        if self._rows:
-            rows, self._rows = self._rows, []
-            self.write_table(pa.Table.from_pylist(rows, schema=self.schema))
 
     def _write_group(self, size: int) -> None:
         """Write the next `size` pending rows as one row group. The group is made one
@@ -79,7 +67,6 @@ class ShardWriter:
         self.num_rows += size
 
     def _flush(self) -> None:
-        self._take_rows()
         if self._pending:
             self._write_group(self._pending)
 
