@@ -288,3 +288,31 @@ def test_build_tables_types_every_config(export, users):
     assert "| Rusia | 0.000 | 1 | 2 |" in sections["Agreement"]
     assert "exact 0.400, overlap 0.800" in sections["Agreement"]
     assert "1 cancelled (skipped), 1 drafts" in sections["Label statistics"]
+
+
+def test_build_tables_batch_by_batch_equals_all_at_once(export, users, monkeypatch):
+    """NER rows are made per batch of tasks; an article whose annotations sit in two
+    tasks of two batches (gold changes once both are seen) is tagged again."""
+    from toolkit import label_tables
+    from toolkit.schema import config_schema
+
+    split = []  # every task with several annotations becomes one task per annotation
+    for task in export:
+        for i, ann in enumerate(task.get("annotations") or [None]):
+            copy = json.loads(json.dumps(task))
+            copy["id"] = task["id"] * 100 + i
+            copy["annotations"] = [ann] if ann else []
+            split.append(copy)
+    assert len(split) > len(export)
+    whole = label_tables.build_tables(split, ARTICLES, users)
+    monkeypatch.setattr(label_tables, "BATCH_TASKS", 1)
+    batched = label_tables.build_tables(split, ARTICLES, users)
+    for name, table in whole.tables.items():
+        assert batched.tables[name].equals(table), name
+    assert batched.bio.rows == whole.bio.rows and batched.bio.skipped == whole.bio.skipped
+    tags = (
+        config_schema("ner")
+        .features["labels"]
+        .feature.int2str(batched.tables["ner"].to_pylist()[0]["labels"])
+    )
+    assert tags[1:7] == ["B-PER", "O", "O", "B-PER", "I-PER", "O"]  # ann2's gold, not ann1's
