@@ -316,6 +316,26 @@ def test_bad_token_is_refused_without_showing_it(studio: StudioServer, tmp_path:
     assert studio.api_key not in done.stdout + done.stderr
 
 
+def test_an_import_the_server_refuses_gives_its_reason_and_lands_nothing(
+    studio: StudioServer,
+) -> None:
+    """Imports send a ready JSON body through `post_json`: a refusal must still read like
+    every other StudioError (what, the HTTP status, the server's reason; no key)."""
+    client = studio.client()
+    pid = int(
+        client.sdk.projects.create(title="push-refused", label_config=build_label_config()).id
+    )
+    body = json.dumps([{"data": {"title": "no text variable"}}]).encode()
+    with pytest.raises(StudioError) as caught:
+        client.post_json(f"import 1 tasks into project {pid}", f"api/projects/{pid}/import",
+                         body, idempotent=False)  # fmt: skip
+    message = str(caught.value)
+    assert message.startswith(f"Label Studio at {studio.url} refused to import 1 tasks")
+    assert "(HTTP 400)" in message and "text" in message.split("(HTTP 400)")[1]
+    assert studio.api_key not in message and caught.value.__context__ is None
+    assert client.sdk.projects.get(pid).task_number == 0
+
+
 def test_two_projects_with_the_title_are_listed_not_guessed(
     studio: StudioServer, tmp_path: Path
 ) -> None:

@@ -420,12 +420,11 @@ def push_release(
     while missing:
         batch = missing[:batch_size]
         try:
-            response = client.call(
+            response = client.post_json(
                 f"import {len(batch)} tasks into project {pid}",
-                client.sdk.projects.import_tasks,
-                pid,
-                request=[tasks[a] for a in batch],
-                return_task_ids=True,
+                f"api/projects/{pid}/import",
+                json.dumps([tasks[a] for a in batch]).encode(),
+                params={"return_task_ids": "true"},
                 idempotent=False,
             )
         except TransientStudioError:
@@ -437,7 +436,8 @@ def push_release(
             missing = [a for a in missing if a not in existing]
             continue
         failures = 0
-        task_ids = list(getattr(response, "task_ids", None) or []) or [0] * len(batch)
+        task_ids = list(response.get("task_ids") or []) if isinstance(response, dict) else []
+        task_ids = task_ids or [0] * len(batch)
         for article_id, task_id in zip(batch, task_ids, strict=False):
             existing[article_id] = [(int(task_id), hashes[article_id])]
         done += len(batch)

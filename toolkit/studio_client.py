@@ -127,6 +127,33 @@ class StudioClient:
             attempt += 1
             time.sleep(delay)
 
+    def post_json(
+        self, what: str, path: str, body: bytes, *, params: dict[str, Any] | None = None,
+        idempotent: bool = True,
+    ) -> Any:  # fmt: skip
+        """POST an already encoded JSON body to `path` (relative to the API root) through
+        the SDK's own HTTP client (its auth headers, token refresh and timeout); returns the
+        decoded answer. For bulk imports: the SDK's typed call re-walks every value of the
+        payload in Python before encoding it, 0.2 s per 10k articles on top of json.dumps."""
+        http = self.sdk._client_wrapper.httpx_client  # no public call takes a ready body
+
+        def send() -> Any:
+            response = http.request(
+                path, method="POST", params=params, content=body,
+                headers={"content-type": "application/json"},
+            )  # fmt: skip
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = response.text
+            if not 200 <= response.status_code < 300:
+                raise ApiError(
+                    status_code=response.status_code, headers=dict(response.headers), body=answer
+                )
+            return answer
+
+        return self.call(what, send, idempotent=idempotent)
+
     def _map(self, exc: Exception, what: str) -> StudioError:
         where = f"Label Studio at {self.url}"
         if isinstance(exc, httpx.ConnectError):
