@@ -77,17 +77,19 @@ def render(results: dict[str, Any]) -> str:
     push = results.get("push")
     if push:
         lines.append("")
-        lines.append(f"PUSH ({push['tasks']} tasks)")
+        each = "  ".join(f"{r:.2f}x" for r in push["ratio_push_vs_raw_rate_each"])
+        lines.append(f"PUSH ({push['tasks']} tasks; medians of {push['pairs']} alternated pairs)")
         lines.append(
-            f"  toolkit push      {push['push_seconds']:8.1f} s  "
+            f"  toolkit push      {push['push_seconds']:8.2f} s  "
             f"{push['push_tasks_per_s']:8.1f} tasks/s"
         )
         lines.append(
-            f"  raw import_tasks  {push['raw_import_seconds']:8.1f} s  "
+            f"  raw import_tasks  {push['raw_import_seconds']:8.2f} s  "
             f"{push['raw_import_tasks_per_s']:8.1f} tasks/s  (one call, same payload)"
         )
+        lines.append(f"  push/raw rate per pair: {each}")
         lines.append(
-            f"  re-push unchanged {push['repush_seconds']:8.1f} s  "
+            f"  re-push unchanged {push['repush_seconds']:8.2f} s  "
             f"(listing cache used: {push['repush_used_cache']})"
         )
     pull = results.get("pull")

@@ -6,16 +6,22 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from benchmarks import report
 from benchmarks.__main__ import main
 from benchmarks.corpus import PUBLISHERS, iter_pages, write_corpus
+from benchmarks.studio_bench import PUSH_PAIRS, bench_pull, bench_push
 from toolkit.article import Article
 from toolkit.extract import extract_source
 from toolkit.near_duplicates import NearDuplicateIndex
 from toolkit.read import iter_sources
+from toolkit.release import build, wait_for_build
+
+if TYPE_CHECKING:
+    from conftest import StudioServer
 
 
 def test_corpus_is_deterministic_for_a_seed_and_page_i_does_not_depend_on_n() -> None:
@@ -95,3 +101,33 @@ def test_runner_writes_table_and_json_on_a_tiny_corpus(
     assert table == report.render(results) + "\n"
     assert "build 2w" in table and "TARGETS" in table and "not run" in table
     assert not (tmp_path / "w" / "corpus-20").exists()  # corpora are removed after use
+
+
+@pytest.mark.studio
+def test_push_and_pull_benchmarks_run_on_a_real_server(
+    studio: StudioServer, tmp_path: Path
+) -> None:
+    """The studio half of the runner, on a 15-page corpus and the session's server."""
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 15, 5)
+    release = tmp_path / "release"
+    wait_for_build(build([corpus], release, name="bench-tiny"))
+    client = studio.client()
+    results: dict[str, Any] = {"build": []}
+
+    results["push"] = push = bench_push(client, release, tmp_path, lambda _: None)
+    assert push["tasks"] == 15 and push["repush_used_cache"] is True
+    assert len(push["push_seconds_each"]) == len(push["raw_import_seconds_each"]) == PUSH_PAIRS
+    assert push["push_seconds"] == sorted(push["push_seconds_each"])[PUSH_PAIRS // 2]
+    titles = {p.title for p in client.sdk.projects.list(page_size=1000)}
+    assert not {t for t in titles if t.startswith("bench-")}  # the pairs' projects are deleted
+
+    results["pull"] = pull = bench_pull(client, release, tmp_path, lambda _: None)
+    assert pull["tasks"] == 15 and pull["quarantined"] == 0
+    assert pull["entity_rows"] >= 15 and pull["stance_rows"] >= 2 * 15
+    results["targets"] = report.targets(results)
+    by_name = {t["target"]: t for t in results["targets"]}
+    assert by_name["push rate vs raw import rate"]["met"] in (True, False)
+    assert by_name["pull time / bare export time"]["met"] in (True, False)
+    table = report.render(results)
+    assert "medians of 3 alternated pairs" in table and "push/raw rate per pair" in table
