@@ -44,7 +44,6 @@ from toolkit.versioning import (
 MANIFEST = "release.json"
 REPORT = "build-report.json"
 DEFAULT_MAX_BYTES = 5_000_000
-_CHUNK = 16  # pages handed to a worker at once: amortises pickling, keeps memory bounded
 
 
 @dataclass

@@ -137,11 +137,8 @@ def _digest(values: dict[str, Any]) -> bytes:
 
 def row_digest(schema: ConfigSchema, row: dict[str, Any], split: str) -> tuple[tuple, RowDigest]:
     content, provenance = content_digests(schema, row)
-    return row_key(schema, row), RowDigest(split, content, derived_digest(schema, row), provenance)
-
-
-def row_key(schema: ConfigSchema, row: dict[str, Any]) -> tuple:
-    return tuple(row[k] for k in schema.key)
+    key = tuple(row[k] for k in schema.key)
+    return key, RowDigest(split, content, derived_digest(schema, row), provenance)
 
 
 def content_digests(schema: ConfigSchema, row: dict[str, Any]) -> tuple[bytes, bytes]:
