@@ -179,7 +179,8 @@ def _projects_titled(client: StudioClient, title: str) -> list[Any]:
         # server as much as a page: 60 ms of a 0.3 s re-push); `next` says whether one exists.
         while pager is not None and pager.response is not None and pager.response.next:
             pager = pager.next_page()
-            found.extend(pager.items or [] if pager is not None else [])
+            if pager is not None:
+                found.extend(pager.items or [])
         return [p for p in found if p.title == title]
 
     return sorted(client.call("list projects", listing), key=lambda p: p.id)
