@@ -18,7 +18,7 @@ from datasets.features.features import encode_nested_example
 
 from toolkit import label_config
 from toolkit.agreement import Agreement, agreement
-from toolkit.bio import BioReport, bio_rows
+from toolkit.bio import bio_rows
 from toolkit.gold import GOLD_RULE, gold_rows, mark_gold
 from toolkit.labels import Annotation, ArticleText, Controls, LabelRows, rows_from_export
 from toolkit.schema import config_schema, label_names
@@ -35,10 +35,19 @@ def controls() -> Controls:
 
 
 @dataclass
+class NerReport:
+    """How the gold entities went into the `ner` table: tagged, or skipped with a reason
+    (`bio.bio_rows`). The rows themselves are only in the table."""
+
+    tagged: int = 0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
 class PullTables:
     tables: dict[str, pa.Table]
     rows: LabelRows
-    bio: BioReport
+    ner: NerReport
     agreement: Agreement
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -135,7 +144,7 @@ def build_tables(
         for key, n in part.counts.items():
             rows.counts[key] = rows.counts.get(key, 0) + n
     mark_gold(rows.entities, rows.stance, rows.annotations)
-    bio, ner_table = ner.finish(rows)
+    ner_report, ner_table = ner.finish(rows)
     agree = agreement(
         rows.entities,
         rows.stance,
@@ -153,10 +162,10 @@ def build_tables(
         "entity_rows": len(rows.entities),
         "stance_rows": len(rows.stance),
         "quarantined": len(rows.quarantine),
-        "ner_tagged": bio.tagged,
-        "ner_skipped": len(bio.skipped),
+        "ner_tagged": ner_report.tagged,
+        "ner_skipped": len(ner_report.skipped),
     }
-    return PullTables(tables, rows, bio, agree, counts)
+    return PullTables(tables, rows, ner_report, agree, counts)
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -171,11 +180,14 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 class _NerRows:
-    """NER rows made batch by batch, each article's with the gold spans it was made from."""
+    """NER rows made batch by batch, each article's with the gold spans it was made from.
+
+    Only the Arrow table of a batch outlives it: its tokens as Python strings would take
+    ~60 bytes each (10k articles are 5.7M tokens)."""
 
     def __init__(self, articles: Mapping[str, ArticleText]) -> None:
         self.articles = articles
-        self.reports: dict[str, BioReport] = {}  # article id -> its one-row report
+        self.reports: dict[str, NerReport] = {}  # article id -> how its row was tagged
         self.spans: dict[str, list[tuple]] = {}  # article id -> the gold spans it used
         self.repeated: set[str] = set()  # articles annotated in more than one batch
         self.tables: list[pa.Table] = []
@@ -187,13 +199,16 @@ class _NerRows:
 
     def _tag(self, article_ids: set[str], entities: list[dict[str, Any]]) -> pa.Table:
         gold = _gold_by_article(entities, article_ids)
-        for article_id in article_ids:
+        rows = []
+        for article_id in sorted(article_ids):
             ents = gold.get(article_id, [])
-            self.reports[article_id] = bio_rows({article_id: self.articles[article_id].text}, ents)
+            bio = bio_rows({article_id: self.articles[article_id].text}, ents)
+            self.reports[article_id] = NerReport(bio.tagged, bio.skipped)
             self.spans[article_id] = _spans(ents)
-        return to_table("ner", [self.reports[a].rows[0] for a in sorted(article_ids)])
+            rows += bio.rows
+        return to_table("ner", rows)
 
-    def finish(self, rows: LabelRows) -> tuple[BioReport, pa.Table]:
+    def finish(self, rows: LabelRows) -> tuple[NerReport, pa.Table]:
         """The report and table of all articles, with the gold chosen over all batches."""
         final = _gold_by_article(rows.entities, self.reports.keys())
         stale = self.repeated | {
@@ -205,10 +220,9 @@ class _NerRows:
             table = pa.concat_tables(
                 [table.filter(pc.invert(old)), self._tag(stale, rows.entities)]
             )
-        report = BioReport()
+        report = NerReport()
         for article_id in sorted(self.reports):  # bio_rows' own order
             one = self.reports[article_id]
-            report.rows += one.rows
             report.tagged += one.tagged
             report.skipped += one.skipped
         return report, table.sort_by("id")
@@ -238,7 +252,7 @@ def card_sections(result: PullTables) -> dict[str, str]:
     c = result.counts
     types = Counter(r["type"] for r in result.rows.entities)
     reasons = Counter(r["reason"] for r in result.rows.quarantine)
-    skipped = Counter(s["reason"] for s in result.bio.skipped)
+    skipped = Counter(s["reason"] for s in result.ner.skipped)
     stats = "\n".join(
         [
             f"- Tasks exported: {c['tasks']}; annotations used: {c['annotations']}; "
