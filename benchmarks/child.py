@@ -1,4 +1,4 @@
-"""One measured job per child process: `python -m benchmarks.child JOB CORPUS OUT [WORKERS]`.
+"""One measured job per child process: `python -m benchmarks.child JOB INPUT OUT [WORKERS]`.
 
 Each job runs in a fresh interpreter so its peak RSS (read by the parent from `wait4`)
 belongs to it alone. Imports happen before the clock starts; the job's wall time of the
@@ -8,6 +8,7 @@ work itself is printed as JSON on stdout.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -66,10 +67,28 @@ def build(corpus: Path, out: Path, workers: int) -> dict[str, Any]:
     }
 
 
+def pull(release: Path, out: Path, workers: int) -> dict[str, Any]:
+    """The toolkit's pull of the project named after the release (the server's URL and
+    key come from LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY), into `release` itself."""
+    from toolkit.pull import pull as pull_labels
+
+    start = time.perf_counter()
+    pulled = pull_labels(release, project=os.environ["BENCH_PROJECT"])
+    tables = pulled.tables.tables
+    return {
+        "seconds": time.perf_counter() - start,
+        "entity_rows": tables["entities"].num_rows,
+        "stance_rows": tables["stance"].num_rows,
+        "quarantined": tables["quarantine"].num_rows,
+        "release_version": pulled.release.version,
+    }
+
+
 JOBS: dict[str, Callable[[Path, Path, int], dict[str, Any]]] = {
     "io_floor": io_floor,
     "naive": naive,
     "build": build,
+    "pull": pull,
 }
 
 

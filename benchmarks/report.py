@@ -101,6 +101,8 @@ def render(results: dict[str, Any]) -> str:
             f"  toolkit pull         {pull['pull_seconds']:8.1f} s  ({pull['entity_rows']} "
             f"entity rows, {pull['stance_rows']} stance rows, {pull['quarantined']} quarantined)"
         )
+        rss = pull["pull_peak_rss_mb"]
+        lines.append(f"  toolkit pull peak RSS {rss:6.0f} MB (its own process)")
     lines.append("")
     lines.append("TARGETS")
     for t in targets(results):

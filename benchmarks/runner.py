@@ -31,11 +31,14 @@ def _quiet(_: str) -> None:
     pass
 
 
-def run_child(job: str, corpus: Path, out: Path, workers: int = 1) -> dict[str, Any]:
-    """Run one job in a fresh interpreter; its figures plus its peak RSS in MB."""
+def run_child(
+    job: str, corpus: Path, out: Path, workers: int = 1, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run one job in a fresh interpreter (`env`: extra variables); its figures plus its
+    peak RSS in MB."""
     cmd = [sys.executable, "-m", "benchmarks.child", job, str(corpus), str(out), str(workers)]
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": str(root), "HF_DATASETS_OFFLINE": "1"}
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(root), "HF_DATASETS_OFFLINE": "1"}
     env.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # every job, as `toolkit` sets it
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=root)
     stdout, stderr = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]

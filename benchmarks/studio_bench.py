@@ -4,7 +4,8 @@ push: the toolkit's push of a 10k release, against ONE raw `import_tasks` call o
 payload into a fresh project (medians of alternated pairs); then the push of the unchanged
 release again.
 pull: 10k tasks with annotations made through the API (imported inline with the tasks,
-one `import_tasks` call per 1000), pulled to tables, against the bare export download.
+one `import_tasks` call per 1000), pulled to tables in a child process (for its peak RSS;
+imports before the clock starts), against the bare export download.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from benchmarks.runner import run_child
 from toolkit import studio_server
 from toolkit.label_config import build_label_config
-from toolkit.pull import pull
 from toolkit.push import PushEvent, PushResult, push_release, release_tasks
 from toolkit.schema import label_names
 from toolkit.studio_client import Connection, StudioClient
@@ -181,15 +182,13 @@ def bench_pull(client: StudioClient, release: Path, workdir: Path, log: Log) -> 
     )
     bare_s = time.perf_counter() - start
 
-    log("pull: toolkit pull to tables")
+    log("pull: toolkit pull to tables (its own process, for its peak RSS)")
     copy = workdir / "release-pull"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(release, copy, symlinks=True)
-    start = time.perf_counter()
-    pulled = pull(copy, project=title, url=client.url, api_key=client._key)
-    pull_s = time.perf_counter() - start
+    server = {"LABEL_STUDIO_URL": client.url, "LABEL_STUDIO_API_KEY": client._key}
+    pulled = run_child("pull", copy, workdir / "pull-out", env={**server, "BENCH_PROJECT": title})
     shutil.rmtree(copy, ignore_errors=True)
-    entity_rows = pulled.tables.tables["entities"].num_rows
     return {
         "tasks": len(payload),
         "annotation_method": (
@@ -199,11 +198,12 @@ def bench_pull(client: StudioClient, release: Path, workdir: Path, log: Log) -> 
         "annotation_import_seconds": setup_s,
         "export_mb": len(data) / 1e6,
         "bare_export_seconds": bare_s,
-        "pull_seconds": pull_s,
-        "entity_rows": entity_rows,
-        "stance_rows": pulled.tables.tables["stance"].num_rows,
-        "quarantined": pulled.tables.tables["quarantine"].num_rows,
-        "release_version": pulled.release.version,
-        "ratio_pull_vs_bare_export_time": pull_s / bare_s,
+        "pull_seconds": pulled["seconds"],
+        "pull_peak_rss_mb": pulled["peak_rss_mb"],
+        "entity_rows": pulled["entity_rows"],
+        "stance_rows": pulled["stance_rows"],
+        "quarantined": pulled["quarantined"],
+        "release_version": pulled["release_version"],
+        "ratio_pull_vs_bare_export_time": pulled["seconds"] / bare_s,
         "dataset": name,
     }

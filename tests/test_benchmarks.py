@@ -131,3 +131,4 @@ def test_push_and_pull_benchmarks_run_on_a_real_server(
     assert by_name["pull time / bare export time"]["met"] in (True, False)
     table = report.render(results)
     assert "medians of 3 alternated pairs" in table and "push/raw rate per pair" in table
+    assert pull["pull_peak_rss_mb"] > 50 and "toolkit pull peak RSS" in table
