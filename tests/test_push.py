@@ -21,7 +21,14 @@ import pytest
 from helpers import clean_env, run_toolkit
 from toolkit.errors import StudioError
 from toolkit.label_config import build_label_config
-from toolkit.push import PushResult, find_projects, list_existing, push_release
+from toolkit.push import (
+    PushResult,
+    find_projects,
+    list_existing,
+    push_release,
+    release_index,
+    task_batches,
+)
 from toolkit.release import build, read_articles, wait_for_build
 from toolkit.studio_client import Connection, StudioClient
 
@@ -314,6 +321,21 @@ def test_bad_token_is_refused_without_showing_it(studio: StudioServer, tmp_path:
     assert f"Label Studio at {studio.url} refused the API key (HTTP 401)" in done.stderr
     assert bad not in done.stdout + done.stderr
     assert studio.api_key not in done.stdout + done.stderr
+
+
+def test_task_batches_follow_the_release_a_batch_at_a_time(tmp_path: Path) -> None:
+    """The push reads the texts of one batch at a time, in release order."""
+    release = jsonl_release(tmp_path, "push-batches", 12)
+    _, version, hashes = release_index(release)
+    order = list(hashes)
+    wanted = set(order[1::2])
+    batches = list(task_batches(release, wanted, version, 4))
+    assert [len(batch) for batch in batches] == [4, 2]
+    assert [a for batch in batches for a, _ in batch] == [a for a in order if a in wanted]
+    for article_id, task in (pair for batch in batches for pair in batch):
+        assert task["meta"]["article_id"] == article_id == task["data"]["article_id"]
+        assert task["meta"]["text_sha256"] == hashes[article_id] and task["data"]["text"]
+    assert list(task_batches(release, set(), version, 4)) == []
 
 
 def test_an_import_the_server_refuses_gives_its_reason_and_lands_nothing(

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from toolkit.errors import ReleaseError, StudioError
 from toolkit.label_config import build_label_config
+from toolkit.shards import ROWS_PER_GROUP
 from toolkit.studio_client import StudioClient, TransientStudioError
 
 LIST_PAGE_SIZE = 5000  # tasks per listing request: large pages, only id and meta
@@ -127,9 +128,9 @@ def release_index(release_dir: Path) -> tuple[str, str, dict[str, str]]:
     name, version = release.dataset_name(release_dir), release.current_version(release_dir)
     ids: list[str] = []
     shas: list[str] = []
-    for table in _tables(release_dir, ["id", "text_sha256"]):
-        ids += table.column("id").to_pylist()
-        shas += table.column("text_sha256").to_pylist()
+    for batch in _batches(release_dir, ["id", "text_sha256"]):
+        ids += batch.column("id").to_pylist()
+        shas += batch.column("text_sha256").to_pylist()
     hashes = dict(zip(ids, shas, strict=True))
     if len(hashes) < len(ids):
         twice = next(a for a, n in Counter(ids).items() if n > 1)
@@ -142,24 +143,40 @@ _TASK_COLUMNS = ["id", "text", "title", "publisher", "published_at", "url", "tex
 
 def load_tasks(release_dir: Path, ids: set[str], version: str) -> dict[str, dict[str, Any]]:
     """Tasks for the articles `ids` of the release, in release order."""
+    batches = task_batches(release_dir, ids, version, ROWS_PER_GROUP)
+    return {article_id: task for batch in batches for article_id, task in batch}
+
+
+def task_batches(
+    release_dir: Path, ids: set[str], version: str, size: int
+) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """(article id, task) of the articles `ids`, in release order, `size` at a time: the
+    texts of one batch are in memory, not all (100k articles: ~0.5 GB of Python text)."""
     if not ids:
-        return {}
+        return
     wanted = pa.array(sorted(ids), type=pa.string())
-    tasks: dict[str, dict[str, Any]] = {}
-    for table in _tables(release_dir, _TASK_COLUMNS):
-        picked = table.filter(pc.is_in(table.column("id"), value_set=wanted))
-        for row in picked.to_pylist():
-            tasks[row["id"]] = task_for(row, version)
-    return tasks
+    batch: list[tuple[str, dict[str, Any]]] = []
+    for rows in _batches(release_dir, _TASK_COLUMNS):
+        for row in rows.filter(pc.is_in(rows.column("id"), value_set=wanted)).to_pylist():
+            batch.append((row["id"], task_for(row, version)))
+            if len(batch) == size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
 
 
-def _tables(release_dir: Path, columns: list[str]) -> Iterator[pa.Table]:
-    """The `articles` Parquet files of the release (all splits), only `columns`."""
+def _batches(release_dir: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """The `articles` rows of the release (all splits), only `columns`, a row group's
+    worth at a time."""
     release = _release_reader()
     for files in release.config_files(release_dir, "articles").values():
         for path in files:
             try:
-                yield pq.read_table(path, columns=columns)
+                parquet = pq.ParquetFile(path)
+                yield from parquet.iter_batches(
+                    batch_size=ROWS_PER_GROUP, columns=columns, use_threads=False
+                )
             except (OSError, pa.ArrowInvalid) as exc:
                 raise ReleaseError(f"cannot read {path}: {exc}") from None
 
@@ -414,36 +431,37 @@ def push_release(
                 )
             )
     result.already_present = len(hashes) - len(missing)
-    tasks = load_tasks(Path(release_dir), set(missing), version)
 
-    yield PushEvent("importing", 0, len(missing), f"importing {len(missing)} new article(s)")
+    total = len(missing)
+    yield PushEvent("importing", 0, total, f"importing {total} new article(s)")
     done, failures = 0, 0
-    while missing:
-        batch = missing[:batch_size]
-        try:
-            response = client.post_json(
-                f"import {len(batch)} tasks into project {pid}",
-                f"api/projects/{pid}/import",
-                json.dumps([tasks[a] for a in batch]).encode(),
-                params={"return_task_ids": "true"},
-                idempotent=False,
-            )
-        except TransientStudioError:
-            # The batch may or may not have landed: ask the project, never re-send blindly.
-            failures += 1
-            if failures >= MAX_IMPORT_FAILURES:
-                raise
-            existing = _last(list_existing(client, pid))
-            missing = [a for a in missing if a not in existing]
-            continue
-        failures = 0
-        task_ids = list(response.get("task_ids") or []) if isinstance(response, dict) else []
-        task_ids = task_ids or [0] * len(batch)
-        for article_id, task_id in zip(batch, task_ids, strict=False):
-            existing[article_id] = [(int(task_id), hashes[article_id])]
-        done += len(batch)
-        missing = missing[batch_size:]
-        yield PushEvent("imported", done, done + len(missing), f"imported {done} task(s)")
+    for batch in task_batches(Path(release_dir), set(missing), version, batch_size):
+        size = len(batch)
+        while batch:
+            try:
+                response = client.post_json(
+                    f"import {len(batch)} tasks into project {pid}",
+                    f"api/projects/{pid}/import",
+                    json.dumps([task for _, task in batch]).encode(),
+                    params={"return_task_ids": "true"},
+                    idempotent=False,
+                )
+            except TransientStudioError:
+                # The batch may or may not have landed: ask the project, never re-send blindly.
+                failures += 1
+                if failures >= MAX_IMPORT_FAILURES:
+                    raise
+                existing = _last(list_existing(client, pid))
+                batch = [(a, task) for a, task in batch if a not in existing]
+                continue
+            failures = 0
+            task_ids = list(response.get("task_ids") or []) if isinstance(response, dict) else []
+            task_ids = task_ids or [0] * len(batch)
+            for (article_id, _), task_id in zip(batch, task_ids, strict=False):
+                existing[article_id] = [(int(task_id), hashes[article_id])]
+            batch = []
+        done += size
+        yield PushEvent("imported", done, total, f"imported {done} task(s)")
 
     # Counted from what the project holds, so a batch that landed despite an error counts.
     result.created = sum(1 for a in hashes if a in existing) - result.already_present
