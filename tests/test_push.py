@@ -358,6 +358,26 @@ def test_an_import_the_server_refuses_gives_its_reason_and_lands_nothing(
     assert client.sdk.projects.get(pid).task_number == 0
 
 
+def test_a_project_on_a_later_listing_page_is_found(
+    studio: StudioServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Project listing pages: with 2 a page, the one exact title sits on page 2 or 3
+    among 4 others that contain it, whichever order the server lists them in."""
+    from toolkit import push
+
+    sdk = studio.client().sdk
+    made = [int(sdk.projects.create(title=f"pager-{i}-pager").id) for i in range(2)]
+    exact = int(sdk.projects.create(title="pager").id)
+    made += [int(sdk.projects.create(title=f"pager-{i}-pager").id) for i in range(2, 4)]
+    monkeypatch.setattr(push, "PROJECT_PAGE_SIZE", 2)
+    try:
+        assert find_projects(studio.client(), "pager") == [exact]
+        assert find_projects(studio.client(), "pager-3-pager") == [made[-1]]
+    finally:
+        for pid in [*made, exact]:
+            sdk.projects.delete(pid)
+
+
 def test_two_projects_with_the_title_are_listed_not_guessed(
     studio: StudioServer, tmp_path: Path
 ) -> None:

@@ -41,6 +41,7 @@ LIST_PAGE_SIZE = 5000  # tasks per listing request: large pages, only id and met
 # about 0.6 s to import on 2 cores, and 5 requests instead of 20 for 10k articles cut the
 # per-request cost that kept the push at 0.59x one raw import call.
 DEFAULT_BATCH_SIZE = 2000
+PROJECT_PAGE_SIZE = 100  # projects per listing request (the title filter is a substring)
 MAX_IMPORT_FAILURES = 3  # consecutive transient failures of one batch before giving up
 
 Existing = dict[str, list[tuple[int, str | None]]]  # article id -> [(task id, text_sha256)]
@@ -189,7 +190,7 @@ def _projects_titled(client: StudioClient, title: str) -> list[Any]:
 
     def listing() -> list[Any]:  # the title filter is a substring search: keep exact matches
         pager = client.sdk.projects.list(
-            title=title, page_size=100, include="id,title,label_config"
+            title=title, page_size=PROJECT_PAGE_SIZE, include="id,title,label_config"
         )
         found = list(pager.items or [])
         # Iterating the SDK's pager asks for one page past the last (a 404 that costs the
