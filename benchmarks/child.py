@@ -68,8 +68,9 @@ def build(corpus: Path, out: Path, workers: int) -> dict[str, Any]:
 
 
 def pull(release: Path, out: Path, workers: int) -> dict[str, Any]:
-    """The toolkit's pull of the project named after the release (the server's URL and
-    key come from LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY), into `release` itself."""
+    """The toolkit's pull of the project titled $BENCH_PROJECT (the server's URL and key
+    come from LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY) into `release` itself; `out` and
+    `workers` are unused."""
     from toolkit.pull import pull as pull_labels
 
     start = time.perf_counter()

@@ -7,7 +7,7 @@ recorded exports.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from datasets.features.features import encode_nested_example
 
 from toolkit import label_config
 from toolkit.agreement import Agreement, agreement
+from toolkit.batches import batched
 from toolkit.bio import bio_rows
 from toolkit.gold import GOLD_RULE, gold_rows, mark_gold
 from toolkit.labels import Annotation, ArticleText, Controls, LabelRows, rows_from_export
@@ -133,7 +134,7 @@ def build_tables(
     over every annotation, and the few articles whose gold changed (tasks of one article
     in two batches) are tagged again. The result is the same as converting all at once."""
     rows, ner = LabelRows(), _NerRows(articles)
-    for batch in _batched(tasks, BATCH_TASKS):
+    for batch in batched(tasks, BATCH_TASKS):
         part = rows_from_export(batch, articles, controls(), users)
         mark_gold(part.entities, part.stance, part.annotations)
         ner.add(part)
@@ -166,17 +167,6 @@ def build_tables(
         "ner_skipped": len(ner_report.skipped),
     }
     return PullTables(tables, rows, ner_report, agree, counts)
-
-
-def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 class _NerRows:

@@ -15,7 +15,6 @@ import multiprocessing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from toolkit.article import Article, Rejection
+from toolkit.batches import batched
 from toolkit.extract import extract_source
 from toolkit.near_duplicates import paragraph_bands
 from toolkit.read import Source, iter_sources
@@ -71,7 +71,7 @@ def prepared_chunks(
     spool_dir.mkdir(parents=True, exist_ok=True)
     tasks = (
         (spool_dir / f"chunk-{number:07d}.arrow", pages, max_bytes, ratios)
-        for number, pages in enumerate(_batched(iter_sources(sources), CHUNK_PAGES))
+        for number, pages in enumerate(batched(iter_sources(sources), CHUNK_PAGES))
     )
     if workers <= 1:
         yield from map(_prepare_chunk, tasks)
@@ -79,11 +79,6 @@ def prepared_chunks(
     # fork: workers inherit the imported toolkit instead of re-importing it
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         yield from pool.imap(_prepare_chunk, tasks)
-
-
-def _batched(items: Iterator[Source], size: int) -> Iterator[list[Source]]:
-    while batch := list(islice(items, size)):
-        yield batch
 
 
 def _prepare_chunk(task: tuple[Path, list[Source], int, dict[str, float]]) -> Chunk:

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from toolkit.batches import batched
 from toolkit.errors import ReleaseError, StudioError
 from toolkit.label_config import build_label_config
 from toolkit.shards import ROWS_PER_GROUP
@@ -156,15 +157,12 @@ def task_batches(
     if not ids:
         return
     wanted = pa.array(sorted(ids), type=pa.string())
-    batch: list[tuple[str, dict[str, Any]]] = []
-    for rows in _batches(release_dir, _TASK_COLUMNS):
-        for row in rows.filter(pc.is_in(rows.column("id"), value_set=wanted)).to_pylist():
-            batch.append((row["id"], task_for(row, version)))
-            if len(batch) == size:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
+    picked = (
+        row
+        for rows in _batches(release_dir, _TASK_COLUMNS)
+        for row in rows.filter(pc.is_in(rows.column("id"), value_set=wanted)).to_pylist()
+    )
+    yield from batched(((row["id"], task_for(row, version)) for row in picked), size)
 
 
 def _batches(release_dir: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
