@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from toolkit.errors import StudioError
-from toolkit.push import find_projects
+from toolkit.push import LIST_PAGE_SIZE, find_projects
 from toolkit.studio_client import StudioClient
 
 # Ids per export request. Each id is one query field and Django refuses more than 1000
@@ -45,7 +45,6 @@ from toolkit.studio_client import StudioClient
 # request as too long or with too many fields (HTTP 400/414/431) gets halved pages; a
 # real 400 still surfaces at 1.
 DEFAULT_PAGE_SIZE = 900
-LIST_PAGE_SIZE = 5000  # task ids per listing request
 # Export windows of consecutive ids while the project's ids span at most this many times
 # its task count; beyond, the ids are listed (sparse ids would make many empty requests).
 MAX_SPREAD = 2
