@@ -38,9 +38,9 @@ def naive(corpus: Path, out: Path, workers: int) -> dict[str, Any]:
     """Baseline (b): the same extraction, then datasets.Dataset.from_list(...).to_parquet."""
     import datasets
 
-    from toolkit.article import Article
-    from toolkit.extract import extract_source
-    from toolkit.read import iter_sources
+    from toolkit.pages.article import Article
+    from toolkit.pages.extract import extract_source
+    from toolkit.pages.read import iter_sources
 
     datasets.disable_progress_bars()
     start = time.perf_counter()
@@ -52,8 +52,8 @@ def naive(corpus: Path, out: Path, workers: int) -> dict[str, Any]:
 
 def build(corpus: Path, out: Path, workers: int) -> dict[str, Any]:
     """The toolkit's release build (extraction, near-duplicates, shards, card, git tag)."""
-    from toolkit.release import build as build_release
-    from toolkit.release import wait_for_build
+    from toolkit.dataset.release import build as build_release
+    from toolkit.dataset.release import wait_for_build
 
     start = time.perf_counter()
     result = wait_for_build(
@@ -71,7 +71,7 @@ def pull(release: Path, out: Path, workers: int) -> dict[str, Any]:
     """The toolkit's pull of the project titled $BENCH_PROJECT (the server's URL and key
     come from LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY) into `release` itself; `out` and
     `workers` are unused."""
-    from toolkit.pull import pull as pull_labels
+    from toolkit.labels.pull import pull as pull_labels
 
     start = time.perf_counter()
     pulled = pull_labels(release, project=os.environ["BENCH_PROJECT"])

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from toolkit.article import Article
-from toolkit.extract import extract_source
-from toolkit.read import iter_sources
+from toolkit.pages.article import Article
+from toolkit.pages.extract import extract_source
+from toolkit.pages.read import iter_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_SOURCES = (ROOT / "seeds", ROOT / "tests" / "pages")

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.runner import run_child
-from toolkit import studio_server
-from toolkit.label_config import build_label_config
-from toolkit.push import PushEvent, PushResult, push_release, release_tasks
-from toolkit.schema import label_names
-from toolkit.studio_client import Connection, StudioClient
+from toolkit.dataset.schema import label_names
+from toolkit.studio import server as studio_server
+from toolkit.studio.client import Connection, StudioClient
+from toolkit.studio.label_config import build_label_config
+from toolkit.studio.push import PushEvent, PushResult, push_release, release_tasks
 
 Log = Callable[[str], None]
 IMPORT_TIMEOUT = 1800.0  # one call with 10k tasks: far longer than the toolkit's default

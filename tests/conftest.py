@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from helpers import clean_env
-from toolkit import studio_server
-from toolkit.studio_client import Connection, StudioClient
+from toolkit.studio import server as studio_server
+from toolkit.studio.client import Connection, StudioClient
 
 
 @dataclass(frozen=True)

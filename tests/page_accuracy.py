@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from toolkit.article import Article, Rejection
-from toolkit.extract import extract_source
-from toolkit.read import iter_sources
+from toolkit.pages.article import Article, Rejection
+from toolkit.pages.extract import extract_source
+from toolkit.pages.read import iter_sources
 
 PAGES = Path(__file__).parent / "pages"
 FIELDS = (

@@ -9,8 +9,8 @@ import krippendorff
 import numpy as np
 import pytest
 
-from toolkit.agreement import agreement, krippendorff_alpha_nominal
-from toolkit.labels import Annotation
+from toolkit.labels.agreement import agreement, krippendorff_alpha_nominal
+from toolkit.labels.export import Annotation
 
 
 def ann(aid, article, who, minute, gt=False):

@@ -20,12 +20,12 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import SEEDS
-from toolkit.article import Article
 from toolkit.cli import cli
-from toolkit.extract import article_id, extract_source
-from toolkit.read import Source, iter_sources
-from toolkit.release import MANIFEST, REPORT, read_articles
-from toolkit.validate import validate
+from toolkit.dataset.release import MANIFEST, REPORT, read_articles
+from toolkit.dataset.validate import validate
+from toolkit.pages.article import Article
+from toolkit.pages.extract import article_id, extract_source
+from toolkit.pages.read import Source, iter_sources
 
 BAD = Path(__file__).parent / "bad_inputs"
 BIG = "huge_page.txt"

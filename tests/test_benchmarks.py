@@ -14,11 +14,11 @@ from benchmarks import report
 from benchmarks.__main__ import main
 from benchmarks.corpus import PUBLISHERS, iter_pages, write_corpus
 from benchmarks.studio_bench import PUSH_PAIRS, bench_pull, bench_push
-from toolkit.article import Article
-from toolkit.extract import extract_source
-from toolkit.near_duplicates import NearDuplicateIndex
-from toolkit.read import iter_sources
-from toolkit.release import build, wait_for_build
+from toolkit.dataset.near_duplicates import NearDuplicateIndex
+from toolkit.dataset.release import build, wait_for_build
+from toolkit.pages.article import Article
+from toolkit.pages.extract import extract_source
+from toolkit.pages.read import iter_sources
 
 if TYPE_CHECKING:
     from conftest import StudioServer
@@ -68,7 +68,7 @@ def test_syndicated_pages_are_grouped_and_the_rest_mostly_not() -> None:
 
 
 def _source(name: str, text: str):  # type: ignore[no-untyped-def]
-    from toolkit.read import Source
+    from toolkit.pages.read import Source
 
     raw = text.encode("utf-8")
     return Source(source_file=name, raw=raw, kind="txt", size=len(raw))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from toolkit.bio import MISALIGNED, OVERLAPPING, bio_rows, tokenize
-from toolkit.bio import TOKEN as TOKEN_RE
+from toolkit.labels.bio import MISALIGNED, OVERLAPPING, bio_rows, tokenize
+from toolkit.labels.bio import TOKEN as TOKEN_RE
 
 TOKENS = ["Presiden", "Putin", "bertemu", "Kim", "Jong", "Un", "di", "Korea-Utara", ","]
 TOKENS += ["kata", "Reuters", "."]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, copy_seeds
-from toolkit.release import build, wait_for_build
+from toolkit.dataset.release import build, wait_for_build
 
 TOOL_VENV = ROOT / ".cache" / "cffconvert-venv"
 

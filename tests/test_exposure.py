@@ -18,8 +18,8 @@ import httpx
 import psutil
 import pytest
 
-from toolkit import studio_server
 from toolkit.cli import studio_up
+from toolkit.studio import server as studio_server
 
 if TYPE_CHECKING:
     from conftest import StudioServer

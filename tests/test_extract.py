@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from page_accuracy import accuracy, check_pages
 
-from toolkit.article import Article, Rejection
 from toolkit.cli import cli
 from toolkit.errors import RejectedInput
-from toolkit.extract import PARSER_VERSION, article_id, extract_file, extract_source
-from toolkit.read import Source, iter_sources
+from toolkit.pages.article import Article, Rejection
+from toolkit.pages.extract import PARSER_VERSION, article_id, extract_file, extract_source
+from toolkit.pages.read import Source, iter_sources
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 CLUTTER = [

@@ -30,14 +30,14 @@ import httpx
 import pytest
 
 from helpers import clean_env
-from toolkit import studio_server
+from toolkit.dataset.release import build, current_version, read_articles, wait_for_build
+from toolkit.dataset.validate import validate
 from toolkit.errors import StudioError
-from toolkit.label_config import ENTITY_CONTROL
-from toolkit.pull import pull
-from toolkit.push import find_projects, list_existing
-from toolkit.release import build, current_version, read_articles, wait_for_build
-from toolkit.studio_client import connect
-from toolkit.validate import validate
+from toolkit.labels.pull import pull
+from toolkit.studio import server as studio_server
+from toolkit.studio.client import connect
+from toolkit.studio.label_config import ENTITY_CONTROL
+from toolkit.studio.push import find_projects, list_existing
 
 pytestmark = pytest.mark.studio
 ARTICLES = 120

@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from toolkit import fetch
 from toolkit.errors import StudioError
-from toolkit.fetch import ExportStream, fetch_export
-from toolkit.studio_client import connect
+from toolkit.studio import fetch
+from toolkit.studio.client import connect
+from toolkit.studio.fetch import ExportStream, fetch_export
 
 RECORDED = json.loads(
     (Path(__file__).parent / "recorded" / "export_two_annotators.json").read_text("utf-8")

@@ -16,9 +16,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toolkit.article import Article, Rejection
-from toolkit.extract import extract_source
-from toolkit.read import Source, decode_bytes
+from toolkit.pages.article import Article, Rejection
+from toolkit.pages.extract import extract_source
+from toolkit.pages.read import Source, decode_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [

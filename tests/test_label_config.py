@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from toolkit.dataset.schema import label_names, label_set
 from toolkit.errors import SchemaError, StudioError
-from toolkit.label_config import (
+from toolkit.studio.label_config import (
     ENTITY_CONTROL,
     ENTITY_STANCE_CONTROL,
     TEXT_NAME,
@@ -18,8 +19,7 @@ from toolkit.label_config import (
     target_controls,
     target_for_control,
 )
-from toolkit.push import ensure_project
-from toolkit.schema import label_names, label_set
+from toolkit.studio.push import ensure_project
 
 if TYPE_CHECKING:
     from conftest import StudioServer

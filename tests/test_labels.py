@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import gold, labels, spans
-from toolkit.labels import ArticleText, Controls, parse_time, rows_from_export
+from toolkit.labels import export as labels
+from toolkit.labels import gold, spans
+from toolkit.labels.export import ArticleText, Controls, parse_time, rows_from_export
 
 RECORDED = Path(__file__).parent / "recorded"
 T_EMOJI = "Presiden Putin 🙂 bertemu  Kim Jong Un di Vostochny, Rusia."
@@ -262,8 +263,8 @@ def test_gold_rule_majority_of_three(export, users):
 
 
 def test_build_tables_types_every_config(export, users):
-    from toolkit.label_tables import build_tables, card_sections
-    from toolkit.schema import config_schema
+    from toolkit.dataset.schema import config_schema
+    from toolkit.labels.tables import build_tables, card_sections
 
     built = build_tables(export, ARTICLES, users)
     for name, table in built.tables.items():
@@ -293,8 +294,8 @@ def test_build_tables_types_every_config(export, users):
 def test_build_tables_batch_by_batch_equals_all_at_once(export, users, monkeypatch):
     """NER rows are made per batch of tasks; an article whose annotations sit in two
     tasks of two batches (gold changes once both are seen) is tagged again."""
-    from toolkit import label_tables
-    from toolkit.schema import config_schema
+    from toolkit.dataset.schema import config_schema
+    from toolkit.labels import tables as label_tables
 
     split = []  # every task with several annotations becomes one task per annotation
     for task in export:

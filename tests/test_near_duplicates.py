@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.article import Article
-from toolkit.extract import extract_source
-from toolkit.near_duplicates import NearDuplicateIndex
-from toolkit.read import iter_sources
+from toolkit.dataset.near_duplicates import NearDuplicateIndex
+from toolkit.pages.article import Article
+from toolkit.pages.extract import extract_source
+from toolkit.pages.read import iter_sources
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 
@@ -115,7 +115,7 @@ def test_index_holds_no_text() -> None:
 
 
 def test_spooled_index_groups_like_the_in_memory_one(monkeypatch, tmp_path: Path) -> None:
-    import toolkit.near_duplicates as near_duplicates
+    import toolkit.dataset.near_duplicates as near_duplicates
 
     articles = _seed_articles()
     edited = [p.replace("naik tajam", "melonjak tajam") for p in WIRE]

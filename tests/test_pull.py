@@ -17,13 +17,14 @@ import datasets
 import httpx
 import pytest
 
-from toolkit import labels, spans
-from toolkit.gold import GOLD_RULE
-from toolkit.pull import pull, report
-from toolkit.push import push_release
-from toolkit.release import build, read_articles, wait_for_build
-from toolkit.schema import config_schema
-from toolkit.studio_client import connect
+from toolkit.dataset.release import build, read_articles, wait_for_build
+from toolkit.dataset.schema import config_schema
+from toolkit.labels import export as labels
+from toolkit.labels import spans
+from toolkit.labels.gold import GOLD_RULE
+from toolkit.labels.pull import pull, report
+from toolkit.studio.client import connect
+from toolkit.studio.push import push_release
 
 pytestmark = pytest.mark.studio
 

@@ -19,9 +19,11 @@ import httpx
 import pytest
 
 from helpers import clean_env, run_toolkit
+from toolkit.dataset.release import build, read_articles, wait_for_build
 from toolkit.errors import StudioError
-from toolkit.label_config import build_label_config
-from toolkit.push import (
+from toolkit.studio.client import Connection, StudioClient
+from toolkit.studio.label_config import build_label_config
+from toolkit.studio.push import (
     PushResult,
     find_projects,
     list_existing,
@@ -29,8 +31,6 @@ from toolkit.push import (
     release_index,
     task_batches,
 )
-from toolkit.release import build, read_articles, wait_for_build
-from toolkit.studio_client import Connection, StudioClient
 
 if TYPE_CHECKING:
     from conftest import StudioServer
@@ -301,7 +301,7 @@ def test_listing_cache_stands_in_only_while_the_project_is_unchanged(
 
 def test_unreachable_server_names_the_url_and_the_fix(tmp_path: Path) -> None:
     release, _ = seeds_release(tmp_path, "push-unreachable")
-    from toolkit.studio_server import free_port
+    from toolkit.studio.server import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     env = {"TOOLKIT_HOME": str(tmp_path / "home"), "LABEL_STUDIO_API_KEY": "k" * 40}
@@ -363,7 +363,7 @@ def test_a_project_on_a_later_listing_page_is_found(
 ) -> None:
     """Project listing pages: with 2 a page, the one exact title sits on page 2 or 3
     among 4 others that contain it, whichever order the server lists them in."""
-    from toolkit import push
+    from toolkit.studio import push
 
     sdk = studio.client().sdk
     made = [int(sdk.projects.create(title=f"pager-{i}-pager").id) for i in range(2)]

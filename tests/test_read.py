@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import RejectedInput
-from toolkit.read import Source, clean_text, decode_bytes, iter_sources
+from toolkit.pages.read import Source, clean_text, decode_bytes, iter_sources
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 
 from benchmarks.corpus import write_corpus
 from helpers import NEW_PAGE, copy_seeds, tree_digest
-from toolkit import prepare, shards
 from toolkit.cli import cli
+from toolkit.dataset import prepare, shards
+from toolkit.dataset.release import build, read_manifest, wait_for_build
+from toolkit.dataset.schema import config_schema
+from toolkit.dataset.splits import split_for
+from toolkit.dataset.validate import validate
 from toolkit.errors import ReleaseError
-from toolkit.release import build, read_manifest, wait_for_build
-from toolkit.schema import config_schema
-from toolkit.splits import split_for
-from toolkit.validate import validate
 
 ARTICLES = config_schema("articles").features
 
@@ -210,9 +210,9 @@ def test_cli_build_and_validate(tmp_path: Path) -> None:
 def test_label_rows_are_digested_slice_by_slice_as_a_whole(monkeypatch) -> None:
     """release_tables digests label rows a slice at a time (a whole `ner` table as Python
     objects is ~0.4 GB at 10k articles): the digests must be those of the whole table."""
-    from toolkit import release
-    from toolkit.label_tables import to_table
-    from toolkit.versioning import row_digest
+    from toolkit.dataset import release
+    from toolkit.dataset.versioning import row_digest
+    from toolkit.labels.tables import to_table
 
     schema = config_schema("ner")
     rows = [

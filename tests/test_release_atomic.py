@@ -13,8 +13,8 @@ from pathlib import Path
 import datasets
 
 from helpers import NEW_PAGE, copy_seeds
-from toolkit.release import build, read_manifest, wait_for_build
-from toolkit.validate import validate
+from toolkit.dataset.release import build, read_manifest, wait_for_build
+from toolkit.dataset.validate import validate
 
 
 def write_corpus(folder: Path, n: int) -> None:

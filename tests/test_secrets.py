@@ -23,12 +23,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from helpers import clean_env, copy_seeds
-from toolkit import studio_server
+from toolkit.dataset.release import build, wait_for_build
 from toolkit.errors import ToolkitError
-from toolkit.pull import pull
-from toolkit.push import push_release
-from toolkit.release import build, wait_for_build
-from toolkit.studio_client import connect
+from toolkit.labels.pull import pull
+from toolkit.studio import server as studio_server
+from toolkit.studio.client import connect
+from toolkit.studio.push import push_release
 
 if TYPE_CHECKING:
     from conftest import StudioServer

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit import spans
-from toolkit.spans import check_span
+from toolkit.labels import spans
+from toolkit.labels.spans import check_span
 
 
 def utf16(text: str, cp: int) -> int:

@@ -12,9 +12,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.label_tables import controls
-from toolkit.labels import ArticleText, rows_from_export
-from toolkit.spans import check_span
+from toolkit.labels.export import ArticleText, rows_from_export
+from toolkit.labels.spans import check_span
+from toolkit.labels.tables import controls
 
 DRIFTERS = ["\r\n", "\r", "\u00a0", "\u202f", "  ", "\t", "\u0301", "e\u0301", "🙂", "👩‍👩‍👧", "🇮🇩"]
 ANY_CHAR = st.characters(exclude_categories=["Cs"])  # every code point a str can hold in JSON

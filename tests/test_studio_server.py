@@ -20,9 +20,9 @@ import psutil
 import pytest
 
 from helpers import clean_env, run_toolkit
-from toolkit import studio_server
 from toolkit.errors import StudioError
-from toolkit.studio_client import Connection, StudioClient, TransientStudioError, connect
+from toolkit.studio import server as studio_server
+from toolkit.studio.client import Connection, StudioClient, TransientStudioError, connect
 
 if TYPE_CHECKING:
     from conftest import StudioServer

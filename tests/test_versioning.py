@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from toolkit.versioning import Digests, RowDigest, diff_digests
+from toolkit.dataset.versioning import Digests, RowDigest, diff_digests
 
 
 def _digest(split: str) -> RowDigest:

@@ -19,7 +19,7 @@ from toolkit import __version__
 from toolkit.errors import ToolkitError
 
 if TYPE_CHECKING:  # the library is imported lazily, inside each command
-    from toolkit.release import ReleaseResult
+    from toolkit.dataset.release import ReleaseResult
 
 
 @contextlib.contextmanager
@@ -84,7 +84,7 @@ def inspect(file: Path, as_json: bool, max_bytes: int) -> None:
         toolkit inspect page.html --json
     """
     from toolkit.errors import RejectedInput
-    from toolkit.extract import extract_file
+    from toolkit.pages.extract import extract_file
 
     try:
         article = extract_file(file, max_bytes=max_bytes)
@@ -157,9 +157,9 @@ def build(
         toolkit build seeds/ --out dist/news
         toolkit build seeds/ more-pages/ --out dist/news --workers 2
     """
-    from toolkit.release import Progress
-    from toolkit.release import build as build_release
-    from toolkit.splits import parse_ratios
+    from toolkit.dataset.release import Progress
+    from toolkit.dataset.release import build as build_release
+    from toolkit.dataset.splits import parse_ratios
 
     name = name or (out.name if out else "news")
     out = out or Path("dist") / name
@@ -234,7 +234,7 @@ def validate(release_dir: Path, as_json: bool) -> None:
     Example:
         toolkit validate dist/news --json
     """
-    from toolkit.validate import validate as validate_release
+    from toolkit.dataset.validate import validate as validate_release
 
     problems = validate_release(release_dir)
     if as_json:
@@ -271,7 +271,7 @@ def pull(
         toolkit pull dist/news
         toolkit pull dist/news --project news --url http://127.0.0.1:8080
     """
-    from toolkit.pull import pull as pull_labels
+    from toolkit.labels.pull import pull as pull_labels
 
     with library_errors():
         result = pull_labels(
@@ -321,7 +321,7 @@ def report(release_dir: Path, as_json: bool) -> None:
     Example:
         toolkit report dist/news --json
     """
-    from toolkit.pull import report as label_report
+    from toolkit.labels.pull import report as label_report
 
     with library_errors():
         rep = label_report(release_dir)
@@ -378,7 +378,7 @@ def studio_up(port: int, host: str, data_dir: Path | None) -> None:
         toolkit studio up
         toolkit studio up --port 8090 --data-dir ~/annotation-server
     """
-    from toolkit import studio_server
+    from toolkit.studio import server as studio_server
 
     with library_errors():
         for event in studio_server.up(port=port, host=host, data_dir=data_dir):
@@ -395,7 +395,7 @@ def studio_down() -> None:
     Example:
         toolkit studio down
     """
-    from toolkit import studio_server
+    from toolkit.studio import server as studio_server
 
     with library_errors():
         for event in studio_server.down():
@@ -413,7 +413,7 @@ def studio_status(as_json: bool) -> None:
     Example:
         toolkit studio status --json
     """
-    from toolkit import studio_server
+    from toolkit.studio import server as studio_server
 
     with library_errors():
         state = studio_server.status()
@@ -456,9 +456,9 @@ def push(
         toolkit push dist/news
         toolkit push dist/news --project "Berita Sept 2023" --url http://ls:8080
     """
-    from toolkit.push import push_release
-    from toolkit.studio_client import connect
-    from toolkit.studio_server import toolkit_home
+    from toolkit.studio.client import connect
+    from toolkit.studio.push import push_release
+    from toolkit.studio.server import toolkit_home
 
     result = None
     with library_errors():
@@ -532,7 +532,7 @@ def demo(ctx: click.Context, out: Path, port: int) -> None:
         toolkit demo
         toolkit demo --out dist/news --port 8090
     """
-    from toolkit import studio_server
+    from toolkit.studio import server as studio_server
 
     click.secho("1/3 build", bold=True)
     ctx.invoke(build, sources=(Path("seeds"),), out=out, name=out.name)

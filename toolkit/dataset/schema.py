@@ -17,7 +17,7 @@ import yaml
 
 from toolkit.errors import SchemaError
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 TIMESTAMP = "timestamp[ms, tz=+07:00]"  # WIB; Parquet has no seconds unit, so ms
 CONFIGS = ("articles", "entities", "stance", "quarantine", "ner")
 

@@ -12,9 +12,9 @@ import lxml.etree
 import lxml.html
 import trafilatura
 
-from toolkit.clutter import Line
-from toolkit.dates import normalise_iso, parse_printed_time
 from toolkit.errors import RejectedInput
+from toolkit.pages.clutter import Line
+from toolkit.pages.dates import normalise_iso, parse_printed_time
 
 _PUBLISHED_META = (
     "article:published_time",

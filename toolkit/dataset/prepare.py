@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from toolkit.article import Article, Rejection
 from toolkit.batches import batched
-from toolkit.extract import extract_source
-from toolkit.near_duplicates import paragraph_bands
-from toolkit.read import Source, iter_sources
-from toolkit.schema import config_schema
-from toolkit.splits import split_for
-from toolkit.versioning import content_digests
+from toolkit.dataset.near_duplicates import paragraph_bands
+from toolkit.dataset.schema import config_schema
+from toolkit.dataset.splits import split_for
+from toolkit.dataset.versioning import content_digests
+from toolkit.pages.article import Article, Rejection
+from toolkit.pages.extract import extract_source
+from toolkit.pages.read import Source, iter_sources
 
 CHUNK_PAGES = 256  # pages per worker task and per spool file: amortises the round trip
 SPLIT, CONTENT, PROVENANCE = "_split", "_content_digest", "_provenance_digest"

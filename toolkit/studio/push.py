@@ -32,10 +32,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from toolkit.batches import batched
+from toolkit.dataset.shards import ROWS_PER_GROUP
 from toolkit.errors import ReleaseError, StudioError
-from toolkit.label_config import build_label_config
-from toolkit.shards import ROWS_PER_GROUP
-from toolkit.studio_client import StudioClient, TransientStudioError
+from toolkit.studio.client import StudioClient, TransientStudioError
+from toolkit.studio.label_config import build_label_config
 
 LIST_PAGE_SIZE = 5000  # tasks per listing request: large pages, only id and meta
 # Tasks per import request. Each batch is atomic on the server; 2000 articles (~9 MB) take
@@ -89,7 +89,7 @@ class PushEvent:
 
 
 def _release_reader() -> Any:
-    from toolkit import release
+    from toolkit.dataset import release
 
     return release
 

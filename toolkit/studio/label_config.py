@@ -13,8 +13,8 @@ import re
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from toolkit.dataset.schema import label_set
 from toolkit.errors import SchemaError
-from toolkit.schema import label_set
 
 TEXT_NAME = "text"
 ENTITY_CONTROL = "entity"

@@ -20,16 +20,22 @@ from typing import Any
 
 import pyarrow as pa
 
-from toolkit import __version__, card
-from toolkit.article import Rejection
-from toolkit.errors import ReleaseError
-from toolkit.near_duplicates import NearDuplicateIndex
-from toolkit.prepare import CONTENT, PROVENANCE, SPLIT, Prepared, prepared_chunks, read_chunk
-from toolkit.release_repo import commit_and_tag, discard, publish, stage, tags
-from toolkit.schema import ConfigSchema, config_schema
-from toolkit.shards import ShardWriter, iter_rows, sha256_file
-from toolkit.splits import DEFAULT_RATIOS, check_ratios
-from toolkit.versioning import (
+from toolkit import __version__
+from toolkit.dataset import card
+from toolkit.dataset.near_duplicates import NearDuplicateIndex
+from toolkit.dataset.prepare import (
+    CONTENT,
+    PROVENANCE,
+    SPLIT,
+    Prepared,
+    prepared_chunks,
+    read_chunk,
+)
+from toolkit.dataset.release_repo import commit_and_tag, discard, publish, stage, tags
+from toolkit.dataset.schema import ConfigSchema, config_schema
+from toolkit.dataset.shards import ShardWriter, iter_rows, sha256_file
+from toolkit.dataset.splits import DEFAULT_RATIOS, check_ratios
+from toolkit.dataset.versioning import (
     ConfigDiff,
     Digests,
     RowDigest,
@@ -40,6 +46,8 @@ from toolkit.versioning import (
     overall_bump,
     row_digest,
 )
+from toolkit.errors import ReleaseError
+from toolkit.pages.article import Rejection
 
 MANIFEST = "release.json"
 REPORT = "build-report.json"

@@ -15,12 +15,12 @@ from typing import Any
 import pyarrow.parquet as pq
 import yaml
 
+from toolkit.dataset.release import MANIFEST, read_manifest
+from toolkit.dataset.release_repo import git, tags
+from toolkit.dataset.schema import CONFIGS, config_schema
+from toolkit.dataset.shards import iter_rows, sha256_file
+from toolkit.dataset.splits import split_for
 from toolkit.errors import ReleaseError
-from toolkit.release import MANIFEST, read_manifest
-from toolkit.release_repo import git, tags
-from toolkit.schema import CONFIGS, config_schema
-from toolkit.shards import iter_rows, sha256_file
-from toolkit.splits import split_for
 
 
 def _problem(check: str, where: str, detail: str) -> dict[str, str]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
-from toolkit.gold import effective_annotations
-from toolkit.labels import Annotation
+from toolkit.labels.export import Annotation
+from toolkit.labels.gold import effective_annotations
 
 
 @dataclass(frozen=True)

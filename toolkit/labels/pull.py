@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit import release
-from toolkit.agreement import Agreement, agreement
+from toolkit.dataset import release
+from toolkit.dataset.schema import config_schema, label_names
 from toolkit.errors import ReleaseError
-from toolkit.fetch import DEFAULT_PAGE_SIZE, ExportStream, fetch_users, find_project
-from toolkit.label_tables import PullTables, annotations_from_rows, build_tables, card_sections
-from toolkit.labels import ArticleText
-from toolkit.schema import config_schema, label_names
-from toolkit.studio_client import connect
+from toolkit.labels.agreement import Agreement, agreement
+from toolkit.labels.export import ArticleText
+from toolkit.labels.tables import PullTables, annotations_from_rows, build_tables, card_sections
+from toolkit.studio.client import connect
+from toolkit.studio.fetch import DEFAULT_PAGE_SIZE, ExportStream, fetch_users, find_project
 
 
 @dataclass

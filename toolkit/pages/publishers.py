@@ -2,7 +2,7 @@
 
 Profiles live in the `PROFILES` registry (name -> Profile); `detect_profile` picks one by
 URL host, else by the site's fingerprints in the page text, else the generic fallback.
-The clutter rules (`toolkit.clutter`) are shared by all of them.
+The clutter rules (`toolkit.pages.clutter`) are shared by all of them.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
-from toolkit import studio_server
 from toolkit.errors import StudioError
+from toolkit.studio import server as studio_server
 
 T = TypeVar("T")
 ENV_URL = "LABEL_STUDIO_URL"

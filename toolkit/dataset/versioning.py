@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit.dataset.schema import ConfigSchema
 from toolkit.errors import ReleaseError
-from toolkit.schema import ConfigSchema
 
 BUMPS = ("none", "patch", "minor", "major")
 

@@ -16,13 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets.features.features import encode_nested_example
 
-from toolkit import label_config
-from toolkit.agreement import Agreement, agreement
 from toolkit.batches import batched
-from toolkit.bio import bio_rows
-from toolkit.gold import GOLD_RULE, gold_rows, mark_gold
-from toolkit.labels import Annotation, ArticleText, Controls, LabelRows, rows_from_export
-from toolkit.schema import config_schema, label_names
+from toolkit.dataset.schema import config_schema, label_names
+from toolkit.labels.agreement import Agreement, agreement
+from toolkit.labels.bio import bio_rows
+from toolkit.labels.export import Annotation, ArticleText, Controls, LabelRows, rows_from_export
+from toolkit.labels.gold import GOLD_RULE, gold_rows, mark_gold
+from toolkit.studio import label_config
 
 LABEL_CONFIGS = ("entities", "stance", "quarantine", "ner")
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from toolkit.schema import label_names
-from toolkit.spans import check_span
+from toolkit.dataset.schema import label_names
+from toolkit.labels.spans import check_span
 
 TEXT_CHANGED = "text-changed"  # the article text is no longer the one the task was pushed with
 ARTICLE_MISSING = "article-missing"
@@ -31,7 +31,7 @@ ORPHAN_REGION_STANCE = "orphan-region-stance"
 @dataclass(frozen=True)
 class Controls:
     """Names of the label config's controls, and the stance target each document-level
-    `<Choices>` stands for (from toolkit.label_config)."""
+    `<Choices>` stands for (from toolkit.studio.label_config)."""
 
     entity: str
     region_stance: str

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from toolkit.labels import Annotation
+from toolkit.labels.export import Annotation
 
 GOLD_RULE = (
     "Stance, per article and target: the annotation marked ground truth in Label Studio "

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from toolkit.article import Article, DroppedLine, Paragraph, Rejection
-from toolkit.clutter import (
+from toolkit.errors import RejectedInput
+from toolkit.pages.article import Article, DroppedLine, Paragraph, Rejection
+from toolkit.pages.clutter import (
     QUOTE_OPENERS,
     STANDALONE_DATELINE,
     Line,
@@ -26,11 +27,10 @@ from toolkit.clutter import (
     is_heading_like,
     split_dateline,
 )
-from toolkit.dates import normalise_iso, parse_printed_time
-from toolkit.errors import RejectedInput
-from toolkit.html_page import read_html
-from toolkit.language import detect_language
-from toolkit.publishers import (
+from toolkit.pages.dates import normalise_iso, parse_printed_time
+from toolkit.pages.html_page import read_html
+from toolkit.pages.language import detect_language
+from toolkit.pages.publishers import (
     PROFILES,
     SHARED_AUTHOR_LINES,
     SHARED_END_BYLINES,
@@ -38,7 +38,7 @@ from toolkit.publishers import (
     detect_profile,
     split_names,
 )
-from toolkit.read import Source, clean_text, decode_bytes, iter_sources, parse_jsonl_record
+from toolkit.pages.read import Source, clean_text, decode_bytes, iter_sources, parse_jsonl_record
 
 PARSER_VERSION = "1.0.0"
 DEFAULT_MAX_BYTES = 5_000_000

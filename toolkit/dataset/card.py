@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from toolkit.schema import config_schema, label_set
-from toolkit.versioning import ConfigDiff
+from toolkit.dataset.schema import config_schema, label_set
+from toolkit.dataset.versioning import ConfigDiff
 
 LICENSE_NOTE = (
     "The article texts remain the copyright of their publishers (Tribunnews, Liputan6, "

@@ -36,8 +36,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from toolkit.errors import StudioError
-from toolkit.push import LIST_PAGE_SIZE, find_projects
-from toolkit.studio_client import StudioClient
+from toolkit.studio.client import StudioClient
+from toolkit.studio.push import LIST_PAGE_SIZE, find_projects
 
 # Ids per export request. Each id is one query field and Django refuses more than 1000
 # fields (DATA_UPLOAD_MAX_NUMBER_FIELDS: HTTP 400), so 900 ids, a 15 KB request line (12
