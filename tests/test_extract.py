@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from page_accuracy import accuracy, check_pages
+from page_accuracy import SEED_PAGES, accuracy, check_pages
 
 from toolkit.cli import cli
 from toolkit.errors import RejectedInput
@@ -162,8 +162,9 @@ def test_article_and_rejection_are_picklable(seeds: dict[str, Article]) -> None:
     assert pickle.loads(pickle.dumps(seeds["000"])) == seeds["000"]
 
 
-def test_hand_written_pages_are_all_right() -> None:
-    rows = check_pages()
+def test_hand_written_seed_pages_are_all_right() -> None:
+    # The seed pages stay at 100%; the wider set is scored by tests/test_page_accuracy.py.
+    rows = [row for row in check_pages() if row[0] in SEED_PAGES]
     wrong = [(f, name, want, got) for f, name, ok, want, got in rows if not ok]
     assert not wrong
     table = accuracy(rows)
