@@ -335,6 +335,32 @@ def summarise(pages: list[PageScore]) -> dict[str, Any]:
     }
 
 
+def inventory(folders: Iterable[Path] = SETS.values()) -> dict[str, Any]:
+    """What the page set covers: page files, sites, site layouts (a layout named
+    "detik text, page 2" is the detik text layout), and which layouts have a profile."""
+    files: set[str] = set()
+    html: set[str] = set()
+    layouts: dict[str, bool] = {}
+    sites: set[str] = set()
+    for folder in folders:
+        for page, expected in expected_pages(folder).values():
+            files.add(f"{folder.name}/{page.name}")
+            if page.suffix == ".html":
+                html.add(page.name)
+            if "site" in expected:
+                sites.add(expected["site"])
+            layout = expected.get("layout", "").split(",")[0].strip()
+            if layout and layout != "JSONL record":
+                layouts[layout] = _profiled(expected)
+    return {
+        "page_files": len(files),
+        "html_files": len(html),
+        "sites": sorted(sites),
+        "layouts": sorted(layouts),
+        "unprofiled_layouts": sorted(name for name, prof in layouts.items() if not prof),
+    }
+
+
 def report(sets: dict[str, Path] = SETS) -> dict[str, Any]:
     """Summaries for each set (tuning, blind) and the failed checks of each."""
     out: dict[str, Any] = {}
@@ -392,9 +418,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sets = {args.set: SETS[args.set]} if args.set else SETS
     summaries = report(sets)
+    inv = inventory(sets.values())
     if args.json:
-        print(json.dumps(summaries, ensure_ascii=False, indent=1))
+        print(json.dumps(summaries | {"inventory": inv}, ensure_ascii=False, indent=1))
         return 0
+    print(
+        f"{inv['page_files']} page files ({inv['html_files']} HTML), {len(inv['sites'])} sites, "
+        f"{len(inv['layouts'])} layouts ({len(inv['unprofiled_layouts'])} without a profile)\n"
+    )
     print(format_table(summaries))
     if args.wrong:
         for name, s in summaries.items():
