@@ -1,11 +1,12 @@
 """Synthetic corpus: N pages in the seeds' publisher layouts, reproducible from a seed.
 
-The text comes from the real pages (seeds/ and tests/pages/): their extracted paragraphs
-are split into sentences and recombined, with names, places and numbers varied, so each
-page reads as Indonesian news the parser has never seen. Around the body go the clutter
-and metadata of the publisher's layout (banners, bylines, datelines, captions, "Baca
-juga", ads, pagination, footers), each with random variation. A small share of pages
-re-run a block of an earlier page's paragraphs, as syndicated copy does.
+The text comes from the real pages (seeds/ and the seed pages of tests/pages/): their
+extracted paragraphs are split into sentences and recombined, with names, places and
+numbers varied, so each page reads as Indonesian news the parser has never seen. Around
+the body go the clutter and metadata of the publisher's layout (banners, bylines,
+datelines, captions, "Baca juga", ads, pagination, footers), each with random variation.
+A small share of pages re-run a block of an earlier page's paragraphs, as syndicated copy
+does.
 
 Page i depends only on (seed, i), never on N: the 1k corpus is a prefix of the 10k one.
 """
@@ -24,7 +25,21 @@ from toolkit.pages.extract import extract_source
 from toolkit.pages.read import iter_sources
 
 ROOT = Path(__file__).resolve().parent.parent
-TEXT_SOURCES = (ROOT / "seeds", ROOT / "tests" / "pages")
+# The seeds and the nine original hand-written pages only, as before tests/pages/ grew into
+# the accuracy set: its blind folder must feed nothing, its newer pages carry clutter that
+# today's extractor keeps, and the corpus stays comparable with earlier benchmark runs.
+SEED_PAGE_FILES = (
+    "antara_beasiswa.txt",
+    "detik_gempa_garut.txt",
+    "detik_kereta_cepat.html",
+    "kompas_sampah_plastik.txt",
+    "liputan6_jsonl_lines.jsonl",
+    "liputan6_vaksin_polio.txt",
+    "tribunjateng_banjir_rob.txt",
+    "tribunnews_harga_cabai.txt",
+    "tribunnews_pupuk_subsidi.html",
+)
+TEXT_SOURCES = (ROOT / "seeds", *(ROOT / "tests" / "pages" / name for name in SEED_PAGE_FILES))
 DEFAULT_SEED = 20240917
 SYNDICATED_SHARE = 0.03  # pages that copy paragraphs of an earlier page
 REWORD_SHARE = 0.2
