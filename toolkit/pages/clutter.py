@@ -39,6 +39,9 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"Salin tautan|Tautan tersalin|Link tersalin",
         rf"{_SOCIAL}(?: ?[|,] ?{_SOCIAL})+",
         r"Follow (?:us|kami) .{0,60}",
+        r"(?:Follow|Ikuti|Cek) .{0,80}"
+        r"\b(?:Google News|WhatsApp|Instagram|Telegram|YouTube)\b.{0,80}",
+        r"Bagikan (?:artikel|berita) ini.{0,40}|Share this article.{0,20}",
         r"Simak breaking news.{0,200}|.{0,200}\b(?:WhatsApp|Telegram) Channel\b.{0,40}",
     ),
     *_rules(
@@ -53,6 +56,11 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
     *_rules(
         "navigation",
         r"Atas|Kembali ke atas|Sukses|Selengkapnya|Tutup|Close|Lihat semua|Tampilkan semua",
+        r"(?:Lanjutkan|Lanjut) (?:Membaca|Baca)\W{0,3}",
+        r"(?:Baca|Lihat|Tampilkan) Selengkapnya\W{0,3}",
+        r"Text Sizes?|Ukuran (?:Teks|Huruf|Font)|A ?A ?A|A\+ ?A-|Mode (?:Gelap|Terang)|Dark Mode",
+        r"Cari Berita Lain.{0,20}|Berita Lainnya di .{0,40}|Loading\W{0,3}|loading…",
+        r"Kembali|Back|Back to top|Muat (?:lebih banyak|lainnya)|Load more|Tampilkan lebih banyak",
         r"(?:Home|Beranda)(?: ?[>»/›] ?[\w .&-]{1,30}){1,5}",
     ),
     *_rules(
@@ -62,6 +70,10 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"Simak (?:juga )?video.*|Saksikan video pilihan.*|Video pilihan.*",
         r"(?:Berita|Artikel) (?:rekomendasi|terkait|lainnya|pilihan)",
         r"Rekomendasi untuk Anda|Terkait",
+        r"(?:Berita|Artikel|Topik|Video|Foto) (?:Terkait|Lainnya|Terbaru|Terkini|Pilihan|Populer"
+        r"|Terpopuler|Rekomendasi|Menarik|Unggulan)(?: \w+){0,2}",
+        r"Terpopuler|Terkini|Terbaru|Populer|Rekomendasi|Pilihan Editor|Editor'?s Pick|Tags?|Topik"
+        r"|Trending|Headline|Headlines|Most Popular|Baca Berita Lainnya|Lihat Juga",
         r"(?:Berita|Artikel) (?:rekomendasi|terkait) ?:.*",
     ),
     *_rules(
@@ -84,6 +96,14 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"Tautan sumber|Sumber tautan|Komentar(?: \(\d+\))?|Tulis komentar|Kirim komentar",
         r"Sumber: [\w.-]+\.(?:com|id|co\.id|net)",
         r"Artikel ini (?:telah )?(?:tayang|terbit|diterbitkan|ditayangkan) di .*",
+    ),
+    # "Sumber: Antara", "Sumber : BPS, diolah" - where the story (or its data) came from.
+    *_rules("source-line", r"(?:Sumber|Source|Disadur dari|Dikutip dari)\s*:\s*.{1,80}"),
+    # AI-written summary boxes above the story: the header line ("Intinya sih...").
+    *_rules(
+        "summary",
+        r"Intinya [Ss]ih\W{0,4}|Poin [Pp]enting\W{0,3}|Ringkasan(?: [Bb]erita| AI)?\W{0,3}"
+        r"|Rangkuman\W{0,3}|Key ?[Pp]oints?\W{0,3}|Sorotan\W{0,3}|Highlights?\W{0,3}",
     ),
     # Editor initials that close a detik/CNN-style article: "(maa/maa)", "(khr/dna)".
     *_rules("byline", r"\([a-z]{2,5}(?:/[a-z]{2,5})+\)"),
@@ -115,12 +135,18 @@ CAPTION_START = re.compile(
 _PLACE = r"[A-Z][A-Za-z'.]*(?: [A-Z][A-Za-z'.]*){0,3}"
 _SITE = r"[A-Za-z0-9][\w-]*(?:\.[A-Za-z][\w-]*)*\.(?:COM|com|CO\.ID|co\.id|ID|id|NET|net)"
 DATELINE = re.compile(
-    rf"^(?:(?:{_PLACE}, )?{_SITE}(?:, ?{_PLACE})?|{_PLACE}, CNN Indonesia"
+    rf"^(?:(?:{_PLACE}, )?{_SITE}(?:, ?{_PLACE})?"
+    rf"|{_PLACE}, (?:CNN Indonesia|[A-Z][\w.]*(?: [A-Z][\w.]*)?)"
     rf"|{_PLACE} \((?:ANTARA|Antara|ANTARA News)\)"
     rf"|{_PLACE}(?: \([A-Za-z]+\))?)\s?[-–—]{{1,2}}(?: |$)"
 )
 # A standalone dateline line ("Jakarta -") must be short: a place and a dash, nothing else.
 STANDALONE_DATELINE = re.compile(rf"^(?:{_PLACE}|{_SITE}(?:, ?{_PLACE})?)\s?[-–—]{{1,2}}$")
+
+_DESK = re.compile(
+    r"^(?:[a-z]{2,6}|[A-Z]{2,6}|ANTARA|Antara)(?:[/-](?:[a-z]{1,6}|[A-Z0-9]{1,6}))*$"
+)
+_DESK_BODY_WORDS = 12
 
 _SENTENCE_END = re.compile(r"[.,;:\"”’')]$")
 
@@ -142,6 +168,11 @@ def is_caption(line: str) -> bool:
     if CAPTION_START.match(line):
         return True
     if not CAPTION_LINE.match(line):
+        return False
+    # A body paragraph closed by agency or desk initials, "(ant/dil/jpnn)", "(ANTARA)",
+    # ".(RAZ/RGI)": the story's own text; a caption is short.
+    closing = line[line.rfind("(") + 1 : -1] if line.endswith(")") else ""
+    if _DESK.match(closing) and len(line.split()) >= _DESK_BODY_WORDS:
         return False
     # A closing "(Tribunnews.com/Whiesa)" alone is a byline, not a caption.
     return not line.startswith("(")

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from toolkit.errors import RejectedInput
 from toolkit.pages.article import Article, DroppedLine, Paragraph, Rejection
+from toolkit.pages.bylines import bare_label, is_person, name_line, parse_byline
 from toolkit.pages.clutter import (
     QUOTE_OPENERS,
     STANDALONE_DATELINE,
@@ -27,7 +28,7 @@ from toolkit.pages.clutter import (
     is_heading_like,
     split_dateline,
 )
-from toolkit.pages.dates import normalise_iso, parse_printed_time
+from toolkit.pages.dates import DATE_ONLY_LINE, find_printed_time, normalise_iso
 from toolkit.pages.html_page import read_html
 from toolkit.pages.language import detect_language
 from toolkit.pages.publishers import (
@@ -39,6 +40,15 @@ from toolkit.pages.publishers import (
     split_names,
 )
 from toolkit.pages.read import Source, clean_text, decode_bytes, iter_sources, parse_jsonl_record
+from toolkit.pages.roles import (
+    is_prose,
+    label_shaped,
+    normalise,
+    slug_words,
+    teaser_shaped,
+    title_case_ratio,
+    words,
+)
 
 PARSER_VERSION = "1.0.0"
 DEFAULT_MAX_BYTES = 5_000_000
@@ -49,6 +59,17 @@ _CAPTION_PAIR_PREFIX = 40
 _RELATED_LIST_MAX = 3
 _BREADCRUMB_MAX = 3
 _BARE_RELATED = re.compile(r"^(?:Baca|Lihat|Simak) (?:juga|pula|lainnya)\s*:?$", re.IGNORECASE)
+# A list header standing alone: the linked headlines follow on the next lines.
+_LIST_HEADER = re.compile(
+    r"^(?:(?:Baca|Lihat|Simak) (?:juga|pula|lainnya)|(?:Berita|Artikel|Topik|Video|Foto) "
+    r"(?:Terkait|Lainnya|Terbaru|Terkini|Pilihan|Populer|Terpopuler|Rekomendasi|Menarik)"
+    r"|Terpopuler|Terkini|Terbaru|Populer|Rekomendasi(?: untuk Anda)?|Pilihan Editor|Terkait"
+    r"|Headlines?|Trending|Most Popular|Baca Berita Lainnya)\s*:?$",
+    re.IGNORECASE,
+)
+_TEASER_LIST_MAX = 12
+_SUMMARY_MAX = 6
+_HEADLINE_MIN_SCORE = 3
 
 
 @dataclass
@@ -144,10 +165,14 @@ def extract_source(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     languages: frozenset[str] = DEFAULT_LANGUAGES,
+    templates: frozenset[str] = frozenset(),
 ) -> Article | Rejection:
-    """Extract one article. Never raises: every failure is a `Rejection` with its reason."""
+    """Extract one article. Never raises: every failure is a `Rejection` with its reason.
+
+    `templates`: normalised lines the build found on many pages of the same site
+    (`toolkit.dataset.templates`); such a line is dropped with reason "template"."""
     try:
-        return _extract(source, max_bytes, languages)
+        return _extract(source, max_bytes, languages, templates)
     except RejectedInput as exc:
         return Rejection(source.source_file, exc.reason, exc.detail)
     except Exception as exc:  # one bad page must never stop a build of thousands
@@ -193,7 +218,9 @@ def normalise_url(url: str) -> str:
 # --- extraction -------------------------------------------------------------------------
 
 
-def _extract(source: Source, max_bytes: int, languages: frozenset[str]) -> Article:
+def _extract(
+    source: Source, max_bytes: int, languages: frozenset[str], templates: frozenset[str]
+) -> Article:
     if source.size > max_bytes or len(source.raw) > max_bytes:
         raise RejectedInput("too-large", f"{source.size} bytes is over the {max_bytes}-byte limit")
     if len(source.raw) < source.size:
@@ -204,7 +231,7 @@ def _extract(source: Source, max_bytes: int, languages: frozenset[str]) -> Artic
     profile = PROFILES.get(page.publisher or "") or detect_profile(
         "\n".join(line.text for line in page.lines), page.url
     )
-    layout = _Layout(page, profile)
+    layout = _Layout(page, profile, templates)
     body = layout.body
     words = sum(len(text.split()) for text, _ in body)
     if words < MIN_BODY_WORDS:
@@ -284,9 +311,18 @@ def _headline_shaped(text: str) -> bool:
 
 
 class _Layout:
-    """Decides the fate of every line of one page: text, metadata, caption or clutter."""
+    """Decides the role of every line of one page: text, metadata, caption or clutter.
 
-    def __init__(self, page: _Page, profile: Profile) -> None:
+    Lines are first judged on their own (clutter rules, byline and date grammars), then
+    by position and neighbourhood: the headline is the best-supported headline-shaped
+    line above the first sentence of prose, everything above it is page furniture, the
+    lines between it and the lead are standfirst, credits or captions, and runs of linked
+    headlines below the lead are teaser lists. The publisher profile only adds hints.
+    """
+
+    def __init__(
+        self, page: _Page, profile: Profile, templates: frozenset[str] = frozenset()
+    ) -> None:
         self.page = page
         self.profile = profile
         self.lines = [line for line in page.lines if line.text]
@@ -295,16 +331,30 @@ class _Layout:
         self.end_authors: list[str] = []
         self.editor: str | None = None
         self.published_at: str | None = None
+        self.updated_at: str | None = None
         self.title: str | None = None
         self.subtitle: str | None = None
         self.dateline: tuple[int, str] | None = None  # (line index, the prefix cut off)
         self.lead_text: str | None = None
         self._classify_lines()
+        self._two_line_credits()
         self._pair_captions()
         self._related_link_lists()
         self._cut_after_end()
+        self.first_prose = next(
+            (
+                i
+                for i, line in enumerate(self.lines)
+                if self.fate[i] is None and is_prose(line.text)
+            ),
+            len(self.lines),
+        )
         title_index = self._find_title()
-        self._find_lead(title_index)
+        if title_index is not None:
+            self._header_furniture(title_index)
+        lead = self._find_lead(title_index)
+        self._teaser_runs(lead)
+        self._templates(templates)
         if not self.authors:
             self.authors = self.end_authors
 
@@ -337,18 +387,26 @@ class _Layout:
                 if names and not self.end_authors:
                     self.end_authors = split_names(names)
                 continue
-            printed = parse_printed_time(text)
-            if printed:
+            if printed := find_printed_time(text):
                 self.fate[i] = "date"
-                if printed[1] and self.published_at is None:
-                    self.published_at = printed[0]
+                self._take_time(printed.iso, printed.is_publication)
+                for other in printed.others:
+                    self._byline(other)
                 continue
-            if STANDALONE_DATELINE.match(text):
+            if DATE_ONLY_LINE.match(text):
+                self.fate[i] = "date"
+            elif STANDALONE_DATELINE.match(text):
                 self.fate[i] = "dateline"
             elif is_credit(text):
                 self.fate[i] = "photo-credit"
             elif is_caption(text):
                 self.fate[i] = "caption"
+
+    def _take_time(self, iso: str, is_publication: bool) -> None:
+        if is_publication and self.published_at is None:
+            self.published_at = iso
+        elif not is_publication and self.updated_at is None:
+            self.updated_at = iso
 
     def _byline(self, text: str) -> bool:
         for pattern in self.profile.author_lines + SHARED_AUTHOR_LINES:
@@ -357,12 +415,37 @@ class _Layout:
                 continue
             groups = match.groupdict()
             if groups.get("authors"):
-                names = split_names(groups["authors"])
-                self.authors.extend(n for n in names if n not in self.authors)
+                self._add_authors(split_names(groups["authors"]))
             if groups.get("editor") and self.editor is None:
                 self.editor = groups["editor"].strip()
             return True
-        return False
+        byline = parse_byline(text)
+        if byline is None:
+            return False
+        self._add_authors(byline.authors)
+        if byline.editor and self.editor is None:
+            self.editor = byline.editor
+        if byline.rest and (printed := find_printed_time(byline.rest)):
+            self._take_time(printed.iso, printed.is_publication)
+        return True
+
+    def _add_authors(self, names: list[str]) -> None:
+        self.authors.extend(n for n in names if n not in self.authors and is_person(n))
+
+    def _two_line_credits(self) -> None:
+        """ "Penulis" on one line, the name on the next (a two-line author block)."""
+        for i in range(len(self.lines) - 1):
+            role = bare_label(self.lines[i].text)
+            if role is None or self.fate[i + 1] not in (None, "byline"):
+                continue
+            names = name_line(self.lines[i + 1].text)
+            if not names:
+                continue
+            self.fate[i] = self.fate[i + 1] = "byline"
+            if role == "editor":
+                self.editor = self.editor or names[0]
+            else:
+                self._add_authors(names)
 
     def _pair_captions(self) -> None:
         """A caption printed twice, the second time with its credit (Tribun's layout)."""
@@ -375,12 +458,17 @@ class _Layout:
                         self.fate[j] = "caption"
 
     def _related_link_lists(self) -> None:
-        """A bare "Baca Juga" line heads a list of linked headlines on the following lines."""
+        """A bare list header ("Baca Juga", "Berita Terkait", "Terpopuler") heads a list of
+        linked headlines, maybe with their timestamps, on the following lines."""
         for i, line in enumerate(self.lines):
-            if self.fate[i] != "related-link" or not _BARE_RELATED.match(line.text):
+            if self.fate[i] != "related-link" or not _LIST_HEADER.match(line.text):
                 continue
-            for j in range(i + 1, min(i + 1 + _RELATED_LIST_MAX, len(self.lines))):
-                if self.fate[j] is not None or not _headline_shaped(self.lines[j].text):
+            limit = _RELATED_LIST_MAX if _BARE_RELATED.match(line.text) else _TEASER_LIST_MAX
+            for j in range(i + 1, min(i + 1 + limit, len(self.lines))):
+                text = self.lines[j].text
+                if self.fate[j] in ("date", "related-link", "navigation", "ad-marker"):
+                    continue
+                if self.fate[j] is not None or is_prose(text) or not _headline_shaped(text):
                     break
                 self.fate[j] = "related-link"
 
@@ -393,30 +481,16 @@ class _Layout:
                         self.fate[j] = "footer"
                 return
 
+    # the headline: evidence, not position alone
     def _find_title(self) -> int | None:
-        candidates = [i for i, f in enumerate(self.fate) if f is None]
         title_index = None
         if self.page.title:
             self.title = self.page.title
-        elif candidates:
-            # Breadcrumbs ("Berita", "Megapolitan") may sit above the headline.
-            crumbs = []
-            for i in candidates[:_BREADCRUMB_MAX]:
-                if len(self.lines[i].text.split()) > 2:
-                    break
-                crumbs.append(i)
-            first = next((c for c in candidates if c not in crumbs), candidates[0])
-            text = self.lines[first].text
-            if (
-                _headline_shaped(text)
-                and split_dateline(text) is None
-                and (self.profile.headline_first or self._confirmed_headline(first))
-            ):
-                self.title = text
-                self.fate[first] = "title"
-                title_index = first
-                for i in crumbs:
-                    self.fate[i] = "navigation"
+        else:
+            title_index = self._best_headline()
+            if title_index is not None:
+                self.title = self.lines[title_index].text
+                self.fate[title_index] = "title"
         if self.title:
             key = self.title.casefold()
             for i, line in enumerate(self.lines):
@@ -426,15 +500,56 @@ class _Layout:
                     title_index = i if title_index is None else min(title_index, i)
         return title_index
 
-    def _confirmed_headline(self, first: int) -> bool:
-        """Generic pages: a headline is followed closely by a byline, date or dateline."""
-        window = range(first + 1, min(first + 5, len(self.lines)))
-        if any(self.fate[j] in ("byline", "date", "dateline") for j in window):
-            return True
-        text = self.lines[first].text
-        return any(line.text == text for line in self.lines[first + 1 :])
+    def _best_headline(self) -> int | None:
+        """The headline-shaped line above the first sentence with the most support: a
+        byline or date close below it, printed twice, Title Case, matching the URL slug;
+        the profile's "headline first" is one more hint."""
+        candidates = [
+            i
+            for i in range(self.first_prose)
+            if self.fate[i] is None
+            and _headline_shaped(self.lines[i].text)
+            and split_dateline(self.lines[i].text) is None
+            and len(words(self.lines[i].text)) >= 3
+        ]
+        if not candidates:
+            return None
+        slug = slug_words(self.page.url)
+        texts = [line.text.casefold() for line in self.lines]
+        best, best_score = None, 0
+        for rank, i in enumerate(candidates):
+            text = self.lines[i].text
+            score = 0
+            window = self.fate[i + 1 : i + 6]
+            if any(f in ("byline", "date", "dateline") for f in window):
+                score += 2
+            if texts.count(texts[i]) > 1:
+                score += 2
+            if title_case_ratio(text) >= 0.6:
+                score += 1
+            if len(words(text)) >= 5:
+                score += 1
+            if slug and len(slug & set(normalise(text).split())) >= 0.6 * len(slug):
+                score += 3
+            if rank == 0 and self.profile.headline_first:
+                score += 2
+            if i == candidates[-1] and not any(
+                self.fate[j] is None for j in range(i + 1, self.first_prose)
+            ):
+                score += 1  # nothing but credits and captions between it and the story
+            if text.isupper() and len(words(text)) <= 4:
+                score -= 2
+            if score > best_score:
+                best, best_score = i, score
+        return best if best_score >= _HEADLINE_MIN_SCORE else None
 
-    def _find_lead(self, title_index: int | None) -> None:
+    def _header_furniture(self, title_index: int) -> None:
+        """Above the headline: breadcrumbs, menus, topic labels, date banners."""
+        for i in range(title_index):
+            if self.fate[i] is None and i < self.first_prose:
+                self.fate[i] = "navigation"
+
+    def _find_lead(self, title_index: int | None) -> int | None:
         start = 0 if title_index is None else title_index + 1
         candidates = [i for i in range(start, len(self.lines)) if self.fate[i] is None]
         lead = None
@@ -450,19 +565,91 @@ class _Layout:
                 self.lead_text = split[1]
                 lead = i
                 break
+        self._summary_box(start, lead)
         if lead is not None:
-            header = [i for i in candidates if i < lead]
-            if header and self.profile.standfirst and _is_sentence(self.lines[header[0]].text):
+            header = [i for i in candidates if i < lead and self.fate[i] is None]
+            if header and self._standfirst_at(header[0], lead, title_index):
                 self._set_subtitle(header.pop(0))
             for i in header:
-                self.fate[i] = "caption"
-        elif self.profile.standfirst and len(candidates) > 1 and title_index is not None:
-            first = candidates[0]
-            following = self.fate[first + 1 : first + 4]
-            if _is_sentence(self.lines[first].text) and any(
-                f in ("byline", "date") for f in following
-            ):
-                self._set_subtitle(first)
+                text = self.lines[i].text
+                self.fate[i] = "navigation" if label_shaped(text) and "/" not in text else "caption"
+            return lead
+        if title_index is None:
+            return candidates[0] if candidates else None
+        first = next((i for i in candidates if self.fate[i] is None), None)
+        if first is None:
+            return None
+        if self._standfirst_at(first, None, title_index):
+            self._set_subtitle(first)
+        # short labels between the headline and the first sentence are furniture
+        for i in range(title_index + 1, min(self.first_prose, len(self.lines))):
+            if self.fate[i] is None and label_shaped(self.lines[i].text):
+                self.fate[i] = "navigation"
+        return next((i for i in range(start, len(self.lines)) if self.fate[i] is None), None)
+
+    def _standfirst_at(self, index: int, lead: int | None, title_index: int | None) -> bool:
+        """A standfirst: a sentence right under the headline, followed by the credits."""
+        if title_index is None or not _is_sentence(self.lines[index].text):
+            return False
+        if any(self.fate[j] is None for j in range(title_index + 1, index)):
+            return False
+        end = lead if lead is not None else min(index + 5, len(self.lines))
+        followed = any(
+            f in ("byline", "date", "photo-credit", "caption") for f in self.fate[index + 1 : end]
+        )
+        if lead is None:
+            followed = followed and any(
+                f in ("byline", "date") for f in self.fate[index + 1 : index + 5]
+            )
+            return followed or (self.profile.standfirst and followed)
+        return self.profile.standfirst or followed
+
+    def _summary_box(self, start: int, lead: int | None) -> None:
+        """An AI summary box ("Intinya sih...") above the lead: its points are not the story."""
+        for i in range(start, len(self.lines)):
+            if self.fate[i] != "summary":
+                continue
+            end = lead if lead is not None and lead > i else i + 1 + _SUMMARY_MAX
+            for j in range(i + 1, min(end, len(self.lines))):
+                if self.fate[j] is None:
+                    self.fate[j] = "summary"
+            return
+
+    def _teaser_runs(self, lead: int | None) -> None:
+        """Below the lead, two or more linked headlines in a row are a teaser list; after
+        the last sentence of prose, short labels and headlines are page furniture."""
+        if lead is None:
+            return
+        body = [i for i in range(lead + 1, len(self.lines)) if self.fate[i] is None]
+        run: list[int] = []
+        for i in [*body, -1]:
+            if i >= 0 and teaser_shaped(self.lines[i].text) and not is_prose(self.lines[i].text):
+                run.append(i)
+                continue
+            long_enough = len(run) >= 3 or (
+                len(run) == 2 and all(len(words(self.lines[j].text)) >= 4 for j in run)
+            )
+            if long_enough:
+                for j in run:
+                    self.fate[j] = "teaser"
+            run = []
+        prose = [i for i in body if self.fate[i] is None and is_prose(self.lines[i].text)]
+        if prose:
+            for i in body:
+                if i > prose[-1] and self.fate[i] is None:
+                    text = self.lines[i].text
+                    if label_shaped(text):
+                        self.fate[i] = "navigation"
+                    elif teaser_shaped(text):
+                        self.fate[i] = "teaser"
+
+    def _templates(self, templates: frozenset[str]) -> None:
+        """Lines the build found on many pages of the same site (menus, promos, footers)."""
+        if not templates:
+            return
+        for i, line in enumerate(self.lines):
+            if self.fate[i] is None and normalise(line.text) in templates:
+                self.fate[i] = "template"
 
     def _set_subtitle(self, index: int) -> None:
         self.subtitle = self.lines[index].text
@@ -476,6 +663,11 @@ class _Layout:
                 text = self.lead_text if self.dateline and self.dateline[0] == i else line.text
                 body.append((text, line.hint))
         return body
+
+    @property
+    def kinds(self) -> list[tuple[str, str]]:
+        """(line, role) for every line of the page: what `inspect --roles` shows."""
+        return [(line.text, self.fate[i] or "body") for i, line in enumerate(self.lines)]
 
     @property
     def captions(self) -> list[str]:
