@@ -41,6 +41,8 @@ class Article:
     parser_version: str
     near_duplicate_group: str | None = None
     dropped: list[DroppedLine] = field(default_factory=list)
+    # field -> where its value was read ("h1", "json-ld author", "text"...); not a column
+    sources: dict[str, str] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:
         """The `articles` row (schemas/articles.yaml): `dropped` becomes its count.
@@ -59,6 +61,7 @@ class Article:
         """The `toolkit inspect --json` shape: the row plus every dropped line and its reason."""
         row = self.record()
         row["dropped"] = [asdict(d) for d in self.dropped]
+        row["sources"] = dict(self.sources)
         return row
 
 
@@ -71,4 +74,4 @@ class Rejection:
     detail: str = ""
 
 
-_ROW_FIELDS = tuple(f for f in fields(Article) if f.name != "dropped")
+_ROW_FIELDS = tuple(f for f in fields(Article) if f.name not in ("dropped", "sources"))

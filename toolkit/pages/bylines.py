@@ -40,6 +40,20 @@ _JOB = (
 _NAME_THEN_JOB = re.compile(
     rf"^(?P<name>[A-Z][^,/|:]{{2,60}}?)\s*(?:,|/|\||-|–)\s*(?P<job>{_JOB})$"
 )
+# "NAME, CNBC Indonesia", "NAME - detikNews": a writer and the outlet they write for.
+_NAME_THEN_OUTLET = re.compile(
+    r"^(?P<name>[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,4})\s*(?:,|-|–|\|)\s*"
+    r"(?P<outlet>[A-Za-z][\w.]*(?: [A-Z][\w.]*){0,2})$"
+)
+_OUTLET_WORD = re.compile(
+    r"\b[A-Z]{3,}\b|\.(?:com|id)\b|\b(?:Indonesia|News|Times|TV)\b|^[a-z]+[A-Z]"
+)
+
+
+def _is_outlet(text: str) -> bool:
+    return not is_person(text) or bool(_OUTLET_WORD.search(text))
+
+
 # "Editor" or "Penulis" printed glued to the name by a page that lost its markup.
 _GLUED = re.compile(
     r"^(?P<label>Editor|Penulis|Reporter|Penyunting)"
@@ -58,7 +72,7 @@ _TRAILING_NOISE = re.compile(
 )
 _ORGANISATIONS = re.compile(
     r"\b(?:PT|CV|Tbk|Media|Cyber|Group|Grup|Network|Redaksi|Newsroom|Team|Web|Design|Admin"
-    r"|Official|Com|News|Online|Digital|Corporation|Inc|Ltd|Portal|Desk)\b|\.com\b|\.co\.id\b",
+    r"|Official|Com|News|Online|Digital|Corporation|Inc|Ltd|Portal|Desk)\b|\.(?:com|co\.id|id|net|org|tv)\b",
     re.IGNORECASE,
 )
 
@@ -137,6 +151,11 @@ def parse_byline(line: str) -> Byline | None:
             if job.startswith(("redaktur", "editor")):
                 return Byline(editor=names[0])
             return Byline(authors=names)
+    match = _NAME_THEN_OUTLET.match(line)
+    if match and is_person(match["name"]) and _is_outlet(match["outlet"]):
+        names, _ = _names(match["name"])
+        if names:
+            return Byline(authors=names)
     if match := _GLUED.match(line):
         if match["label"] in ("Editor", "Penyunting"):
             return Byline(editor=match["name"])
@@ -146,7 +165,10 @@ def parse_byline(line: str) -> Byline | None:
     for segment in _segments(line):
         label_match = _LABEL.match(segment)
         if not label_match:
-            return None if not found else byline
+            if not found:
+                return None
+            byline.rest = byline.rest or segment  # "Reporter : A | Kamis, 18 Januari ..."
+            continue
         label = label_match["label"].lower()
         value = segment[label_match.end() :]
         if label in ("oleh", "by") and label_match["sep"].strip() == "" and not value[:1].isupper():

@@ -42,6 +42,7 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:Follow|Ikuti|Cek) .{0,80}"
         r"\b(?:Google News|WhatsApp|Instagram|Telegram|YouTube)\b.{0,80}",
         r"Bagikan (?:artikel|berita) ini.{0,40}|Share this article.{0,20}",
+        r"Dapatkan (?:update|berita|info|informasi|notifikasi)\b.{0,160}",
         r"Simak breaking news.{0,200}|.{0,200}\b(?:WhatsApp|Telegram) Channel\b.{0,40}",
     ),
     *_rules(
@@ -60,6 +61,7 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:Baca|Lihat|Tampilkan) Selengkapnya\W{0,3}",
         r"Text Sizes?|Ukuran (?:Teks|Huruf|Font)|A ?A ?A|A\+ ?A-|Mode (?:Gelap|Terang)|Dark Mode",
         r"Cari Berita Lain.{0,20}|Berita Lainnya di .{0,40}|Loading\W{0,3}|loading…",
+        r"\W{0,3}\d+ (?:menit|min) (?:baca|membaca|read)\W{0,3}",
         r"Kembali|Back|Back to top|Muat (?:lebih banyak|lainnya)|Load more|Tampilkan lebih banyak",
         r"(?:Home|Beranda)(?: ?[>»/›] ?[\w .&-]{1,30}){1,5}",
     ),
@@ -67,7 +69,8 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         "related-link",
         r"(?:Baca|Lihat|Simak|Tonton|Saksikan) "
         r"(?:juga|pula|lainnya|selengkapnya|berita lainnya)\b.*",
-        r"Simak (?:juga )?video.*|Saksikan video pilihan.*|Video pilihan.*",
+        r"Simak (?:juga )?video.*|Saksikan video.{0,60}|Video pilihan.*|Tonton video.{0,60}",
+        r"Next Article\b.{0,160}|Artikel Selanjutnya\b.{0,160}|Berita Selanjutnya\b.{0,160}",
         r"(?:Berita|Artikel) (?:rekomendasi|terkait|lainnya|pilihan)",
         r"Rekomendasi untuk Anda|Terkait",
         r"(?:Berita|Artikel|Topik|Video|Foto) (?:Terkait|Lainnya|Terbaru|Terkini|Pilihan|Populer"
@@ -96,6 +99,10 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"Tautan sumber|Sumber tautan|Komentar(?: \(\d+\))?|Tulis komentar|Kirim komentar",
         r"Sumber: [\w.-]+\.(?:com|id|co\.id|net)",
         r"Artikel ini (?:telah )?(?:tayang|terbit|diterbitkan|ditayangkan) di .*",
+        r"Dilarang (?:keras )?(?:mengambil|mengutip|menyalin|memperbanyak|menggunakan)\b.{0,240}",
+        r"(?:Kantor )?Redaksi|Kantor Redaksi|Alamat Redaksi|Layanan Pelanggan|Hubungi Kami"
+        r"|Kontak(?: Kami)?|Pedoman Media Siber|Kebijakan Privasi|Tentang Kami|Disclaimer"
+        r"|Info Iklan|Karir|Redaksi & Kontak|Privacy Policy|Terms of Use",
     ),
     # "Sumber: Antara", "Sumber : BPS, diolah" - where the story (or its data) came from.
     *_rules("source-line", r"(?:Sumber|Source|Disadur dari|Dikutip dari)\s*:\s*.{1,80}"),
@@ -159,8 +166,14 @@ def clutter_reason(line: str) -> str | None:
     return None
 
 
+# A credit in capitals, agency or photographer first: "KOMPAS/KRISTI DWI UTAMI".
+_CAPS_CREDIT = re.compile(
+    r"^[A-Z][A-Z0-9.&'-]*(?: [A-Z][A-Z0-9.&'-]*){0,3} ?/ ?[A-Z][A-Z .'-]{1,50}$"
+)
+
+
 def is_credit(line: str) -> bool:
-    return len(line) <= 90 and bool(CREDIT_LINE.match(line))
+    return len(line) <= 90 and bool(CREDIT_LINE.match(line) or _CAPS_CREDIT.match(line))
 
 
 def is_caption(line: str) -> bool:

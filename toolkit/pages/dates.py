@@ -123,6 +123,31 @@ _TIME_ZONE = re.compile(
 )
 
 
+# A line that is only a date and a time with no zone: "09 January 2024 09:58". Indonesian
+# publishers print Jakarta time; the caller decides whether to read it as WIB.
+_ZONELESS = [
+    re.compile(
+        rf"^(?:(?P<label>{_PUBLISHED_WORDS}|{_UPDATED_WORDS})\b\s*:?\s*)?"
+        rf"(?:{_WEEKDAY}\b\.?,?\s*)?(?:{date}){_GLUE}{_TIME}$",
+        re.IGNORECASE,
+    )
+    for date in (_DAY_FIRST, _MONTH_FIRST, _NUMERIC_DATE)
+]
+
+
+def parse_zoneless_line(line: str, zone: str = "WIB") -> tuple[str, bool] | None:
+    """(ISO time in `zone`, is_publication) for a whole line that is a date and a time
+    printed without a zone, else None."""
+    for pattern in _ZONELESS:
+        if match := pattern.match(line.strip()):
+            fields = {k: match[k] for k in ("day", "month", "year", "hour", "minute")}
+            iso = _stamp({**fields, "zone": zone})
+            if iso is None:
+                return None
+            return iso, not _UPDATED_LABEL.search(match["label"] or "")
+    return None
+
+
 def _unnamed(pattern: str) -> str:
     return re.sub(r"\(\?P<\w+>", "(?:", pattern)
 

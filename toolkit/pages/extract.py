@@ -28,7 +28,12 @@ from toolkit.pages.clutter import (
     is_heading_like,
     split_dateline,
 )
-from toolkit.pages.dates import DATE_ONLY_LINE, find_printed_time, normalise_iso
+from toolkit.pages.dates import (
+    DATE_ONLY_LINE,
+    find_printed_time,
+    normalise_iso,
+    parse_zoneless_line,
+)
 from toolkit.pages.html_page import read_html
 from toolkit.pages.language import detect_language
 from toolkit.pages.publishers import (
@@ -68,6 +73,10 @@ _LIST_HEADER = re.compile(
     re.IGNORECASE,
 )
 _TEASER_LIST_MAX = 12
+_CLOSING_INITIALS = re.compile(r"^\([a-z]{2,5}(?:/[a-z]{2,5})+\)\s+(?P<rest>\S.*)$")
+# A mark closing the story's last paragraph: "... bangunan. ***", "... (***)", "[END]".
+_END_MARK = re.compile(r"\s+(?:\*{3,}|\(\*+\)|\[(?:END|SELESAI)\]|-{2,}\s*SELESAI\s*-{2,})$")
+_USERNAME = re.compile(r"^[a-z][a-z0-9._]{2,30}$")
 _SUMMARY_MAX = 6
 _HEADLINE_MIN_SCORE = 3
 
@@ -84,6 +93,7 @@ class _Page:
     published_at: str | None = None
     captions: list[str] = field(default_factory=list)
     publisher: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)  # field -> where it was read
 
 
 # --- readers (a registry by input kind) ---------------------------------------------------
@@ -107,8 +117,10 @@ def _read_html(source: Source) -> _Page:
         url=html.url or source.url,
         title=clean_text(html.title).replace("\n", " ").strip() or None if html.title else None,
         authors=html.authors,
+        editor=html.editor,
         published_at=html.published_at,
         captions=[clean_text(c) for c in html.captions],
+        sources=dict(html.sources),
     )
 
 
@@ -243,6 +255,7 @@ def _extract(
             "wrong-language",
             f"text reads as {language!r}, accepted: {', '.join(sorted(languages))}",
         )
+    sources = _field_sources(page, layout)
     return Article(
         id=article_id(source.source_file, page.url),
         source_file=source.source_file,
@@ -261,7 +274,27 @@ def _extract(
         text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         parser_version=PARSER_VERSION,
         dropped=layout.dropped,
+        sources=sources,
     )
+
+
+def _field_sources(page: _Page, layout: _Layout) -> dict[str, str]:
+    """Where each metadata field came from: the page's markup or metadata (HTML, JSONL
+    fields), or the printed page's lines ("text")."""
+    sources: dict[str, str] = {}
+    given = {"title": page.title, "authors": page.authors, "editor": page.editor}
+    for name, value in given.items():
+        # the layout's own finding wins for credits; a given title wins over the text's
+        used = value if name == "title" or not getattr(layout, name) else None
+        if used:
+            sources[name] = page.sources.get(name, "input field")
+        elif getattr(layout, name):
+            sources[name] = "text"
+    if page.published_at:
+        sources["published_at"] = page.sources.get("published_at", "input field")
+    elif layout.published_at:
+        sources["published_at"] = "text"
+    return sources
 
 
 def _assemble(body: list[tuple[str, str | None]]) -> tuple[str, list[Paragraph]]:
@@ -336,6 +369,7 @@ class _Layout:
         self.subtitle: str | None = None
         self.dateline: tuple[int, str] | None = None  # (line index, the prefix cut off)
         self.lead_text: str | None = None
+        self.cut_end: tuple[int, str, str] | None = None  # (line, text kept, mark cut off)
         self._classify_lines()
         self._two_line_credits()
         self._pair_captions()
@@ -354,7 +388,9 @@ class _Layout:
             self._header_furniture(title_index)
         lead = self._find_lead(title_index)
         self._teaser_runs(lead)
+        self._trailer()
         self._templates(templates)
+        self._end_mark()
         if not self.authors:
             self.authors = self.end_authors
 
@@ -368,6 +404,7 @@ class _Layout:
                 self.fate[i] = "title"
                 if self.page.title is None:
                     self.page.title = text
+                    self.page.sources.setdefault("title", "h1")
                 continue
             if line.hint in ("heading", "quote"):
                 self.fate[i] = clutter_reason(text)
@@ -392,6 +429,15 @@ class _Layout:
                 self._take_time(printed.iso, printed.is_publication)
                 for other in printed.others:
                     self._byline(other)
+                continue
+            if zoneless := parse_zoneless_line(text):
+                self.fate[i] = "date"
+                self._take_time(*zoneless)
+                continue
+            if (closing := _CLOSING_INITIALS.match(text)) and not is_prose(closing["rest"]):
+                # "(ray/ray) Next Article ...": the desk initials close the story
+                self.fate[i] = "byline"
+                self.end_indices.append(i)
                 continue
             if DATE_ONLY_LINE.match(text):
                 self.fate[i] = "date"
@@ -438,7 +484,10 @@ class _Layout:
             role = bare_label(self.lines[i].text)
             if role is None or self.fate[i + 1] not in (None, "byline"):
                 continue
-            names = name_line(self.lines[i + 1].text)
+            following = self.lines[i + 1].text
+            names = name_line(following)
+            if not names and role == "editor" and _USERNAME.match(following):
+                names = [following]  # an editor credited by user name ("dwisetyo")
             if not names:
                 continue
             self.fate[i] = self.fate[i + 1] = "byline"
@@ -566,6 +615,7 @@ class _Layout:
                 lead = i
                 break
         self._summary_box(start, lead)
+        self._header_names(start, lead if lead is not None else self.first_prose)
         if lead is not None:
             header = [i for i in candidates if i < lead and self.fate[i] is None]
             if header and self._standfirst_at(header[0], lead, title_index):
@@ -587,12 +637,29 @@ class _Layout:
                 self.fate[i] = "navigation"
         return next((i for i in range(start, len(self.lines)) if self.fate[i] is None), None)
 
+    def _header_names(self, start: int, end: int) -> None:
+        """A bare name between the headline and the lead, next to the date or a credit
+        line: the writer (sindonews, kompas.id print the name alone)."""
+        if start == 0:
+            return
+        for i in range(start, min(end, len(self.lines))):
+            if self.fate[i] is not None:
+                continue
+            near = [self.fate[j] for j in (i - 1, i + 1) if 0 <= j < len(self.lines)]
+            if not any(f in ("date", "byline") for f in near):
+                continue
+            names = name_line(self.lines[i].text)
+            if names and 1 <= len(names) <= 3 and all(2 <= len(n.split()) <= 5 for n in names):
+                self.fate[i] = "byline"
+                self._add_authors(names)
+
     def _standfirst_at(self, index: int, lead: int | None, title_index: int | None) -> bool:
         """A standfirst: a sentence right under the headline, followed by the credits."""
         if title_index is None or not _is_sentence(self.lines[index].text):
             return False
-        if any(self.fate[j] is None for j in range(title_index + 1, index)):
-            return False
+        between = self.fate[title_index + 1 : index]
+        if any(f in (None, "caption", "photo-credit", "photo-widget") for f in between):
+            return False  # a sentence under the photo is its caption
         end = lead if lead is not None else min(index + 5, len(self.lines))
         followed = any(
             f in ("byline", "date", "photo-credit", "caption") for f in self.fate[index + 1 : end]
@@ -643,6 +710,36 @@ class _Layout:
                     elif teaser_shaped(text):
                         self.fate[i] = "teaser"
 
+    def _trailer(self) -> None:
+        """A credit or source line after the last sentence of prose ends the article:
+        what follows is the site's footer (newsroom address, phone, links)."""
+        prose = [i for i, f in enumerate(self.fate) if f is None and is_prose(self.lines[i].text)]
+        if not prose:
+            return
+        end = next(
+            (
+                i
+                for i in range(prose[-1] + 1, len(self.lines))
+                if self.fate[i] in ("byline", "source-line")
+            ),
+            None,
+        )
+        if end is not None:
+            for j in range(end + 1, len(self.lines)):
+                if self.fate[j] is None:
+                    self.fate[j] = "footer"
+
+    def _end_mark(self) -> None:
+        """ "... bangunan. ***": the closing mark is cut off the last paragraph."""
+        last = next((i for i in range(len(self.lines) - 1, -1, -1) if self.fate[i] is None), None)
+        if last is None:
+            return
+        text = (
+            self.lead_text if self.dateline and self.dateline[0] == last else self.lines[last].text
+        )
+        if (match := _END_MARK.search(text)) and match.start() > 0:
+            self.cut_end = (last, text[: match.start()], match.group(0).strip())
+
     def _templates(self, templates: frozenset[str]) -> None:
         """Lines the build found on many pages of the same site (menus, promos, footers)."""
         if not templates:
@@ -661,6 +758,8 @@ class _Layout:
         for i, line in enumerate(self.lines):
             if self.fate[i] is None:
                 text = self.lead_text if self.dateline and self.dateline[0] == i else line.text
+                if self.cut_end and self.cut_end[0] == i:
+                    text = self.cut_end[1]
                 body.append((text, line.hint))
         return body
 
@@ -685,6 +784,8 @@ class _Layout:
                 dropped.append(DroppedLine(self.dateline[1], "dateline"))
             if self.fate[i] is not None:
                 dropped.append(DroppedLine(line.text, self.fate[i]))
+            if self.cut_end and self.cut_end[0] == i:
+                dropped.append(DroppedLine(self.cut_end[2], "end-mark"))
         return dropped
 
 

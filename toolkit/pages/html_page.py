@@ -5,16 +5,20 @@ timestamped meta tags). The lines then go through the same clutter rules as plai
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
 import trafilatura
 
 from toolkit.errors import RejectedInput
+from toolkit.pages.bylines import is_person, parse_byline, split_names
 from toolkit.pages.clutter import Line
-from toolkit.pages.dates import normalise_iso, parse_printed_time
+from toolkit.pages.dates import find_printed_time, normalise_iso
+from toolkit.pages.roles import normalise, similarity, strip_site_suffix, words
 
 _PUBLISHED_META = (
     "article:published_time",
@@ -33,9 +37,12 @@ class HtmlPage:
     lines: list[Line]
     title: str | None = None
     authors: list[str] = field(default_factory=list)
+    editor: str | None = None
     url: str | None = None
     published_at: str | None = None
     captions: list[str] = field(default_factory=list)
+    # field -> where its value came from ("h1", "json-ld", "og:title", "meta author", ...)
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def read_html(html: str) -> HtmlPage:
@@ -57,11 +64,171 @@ def read_html(html: str) -> HtmlPage:
     doc = lxml.etree.fromstring(xml.encode("utf-8"))
     main = doc.find("main")
     lines = [] if main is None else list(_lines(main))
-    page = HtmlPage(lines=lines, title=doc.get("title") or None, url=doc.get("url") or None)
-    if author := doc.get("author"):
-        page.authors = [a.strip() for a in author.split(";") if a.strip()]
-    _add_page_details(html, page)
+    page = HtmlPage(lines=lines, url=doc.get("url") or None)
+    try:
+        tree = lxml.html.fromstring(html.encode("utf-8"))
+    except (lxml.etree.ParserError, ValueError):
+        tree = None
+    meta = PageMeta.read(tree, doc) if tree is not None else PageMeta()
+    _choose(page, meta, doc)
+    if tree is not None:
+        page.captions = [
+            " ".join(c.text_content().split())
+            for c in tree.iter("figcaption")
+            if c.text_content().strip()
+        ]
     return page
+
+
+@dataclass
+class PageMeta:
+    """What an HTML page says about itself, each value with the place it was read from."""
+
+    h1: str | None = None
+    titles: list[tuple[str, str]] = field(default_factory=list)  # (title, source)
+    persons: list[tuple[list[str], str]] = field(default_factory=list)  # (names, source)
+    editor: tuple[str, str] | None = None
+    published: list[tuple[str, str]] = field(default_factory=list)  # (ISO time, source)
+    site_words: set[str] = field(default_factory=set)
+
+    @classmethod
+    def read(cls, tree: lxml.html.HtmlElement, doc: lxml.etree._Element) -> PageMeta:
+        meta = cls()
+        for script in tree.iter("script"):
+            if "ld+json" in (script.get("type") or ""):
+                meta._json_ld(script.text or "")
+        metas: dict[str, str] = {}
+        for element in tree.iter("meta"):
+            key = element.get("property") or element.get("name") or element.get("itemprop") or ""
+            value = (element.get("content") or "").strip()
+            if key and value:
+                metas.setdefault(key, value)
+        for key in ("og:title", "twitter:title"):
+            if key in metas:
+                meta.titles.append((metas[key], key))
+        title = tree.find(".//title")
+        if title is not None and title.text_content().strip():
+            meta.titles.append((" ".join(title.text_content().split()), "<title>"))
+        for key in ("og:site_name", "application-name", "publisher"):
+            if key in metas:
+                meta.site_words |= set(normalise(metas[key]).split())
+        for key in ("author", "article:author", "dc.creator", "content_author"):
+            if key in metas and not metas[key].startswith("http"):
+                names = [n for n in split_names(metas[key]) if is_person(n)]
+                if names:
+                    meta.persons.append((names, f"meta {key}"))
+        for key in _PUBLISHED_META:
+            if key in metas and (value := normalise_iso(metas[key])):
+                meta.published.append((value, f"meta {key}"))
+        h1s = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
+        h1s = [h for h in h1s if len(words(h)) >= 3]
+        if h1s:
+            reference = [t for t, _ in meta.titles]
+            meta.h1 = max(h1s, key=lambda h: max([similarity(h, r) for r in reference] + [0]))
+        meta._printed(tree)
+        return meta
+
+    def _json_ld(self, text: str) -> None:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return
+        for item in _ld_items(data):
+            kind = item.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if not any(k in _ARTICLE_TYPES for k in kinds if isinstance(k, str)):
+                continue
+            if isinstance(headline := item.get("headline"), str) and headline.strip():
+                self.titles.insert(0, (" ".join(headline.split()), "json-ld headline"))
+            names = [n for n in _ld_names(item.get("author")) if is_person(n)]
+            if names:
+                self.persons.insert(0, (names, "json-ld author"))
+            editors = [n for n in _ld_names(item.get("editor")) if is_person(n)]
+            if editors and self.editor is None:
+                self.editor = (editors[0], "json-ld editor")
+            published = item.get("datePublished")
+            if isinstance(published, str) and (value := normalise_iso(published)):
+                self.published.insert(0, (value, "json-ld datePublished"))
+
+    def _printed(self, tree: lxml.html.HtmlElement) -> None:
+        """<time datetime>, printed times and credit lines in short elements, in page
+        order from the headline on (a sidebar above the article is not its date)."""
+        elements = list(tree.iter("h1", "time", "div", "span", "p", "li", "small", "a"))
+        start = next((k for k, e in enumerate(elements) if e.tag == "h1"), 0)
+        printed: list[tuple[str, str]] = []
+        authors: list[list[str]] = []
+        editors: list[str] = []
+        # credits below the headline first, then any printed above it
+        for element in elements[start:] + elements[:start]:
+            if element.tag == "time" and (value := normalise_iso(element.get("datetime") or "")):
+                printed.append((value, "<time datetime>"))
+                continue
+            text = " ".join(element.text_content().split())
+            if not text or len(text) > 160:
+                continue
+            if (found := find_printed_time(text)) and found.is_publication:
+                printed.append((found.iso, "printed"))
+            if byline := parse_byline(text):
+                authors += [byline.authors] if byline.authors else []
+                editors += [byline.editor] if byline.editor else []
+        if authors:
+            at = 1 if self.persons and self.persons[0][1] == "json-ld author" else 0
+            self.persons.insert(at, (authors[0], "printed byline"))
+        if editors and self.editor is None:
+            self.editor = (editors[0], "printed byline")
+        self.published += printed[:1]
+
+
+_ARTICLE_TYPES = frozenset(
+    {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
+     "OpinionNewsArticle", "WebPage", "LiveBlogPosting"}
+)  # fmt: skip
+
+
+def _ld_items(data: object) -> list[dict]:
+    """Every object of a JSON-LD document, @graph and lists flattened."""
+    if isinstance(data, list):
+        return [item for part in data for item in _ld_items(part)]
+    if not isinstance(data, dict):
+        return []
+    return [data, *_ld_items(data.get("@graph", []))]
+
+
+def _ld_names(value: object) -> list[str]:
+    """Person names of a JSON-LD author/editor value; organisations are skipped."""
+    if isinstance(value, str):
+        return split_names(value)
+    if isinstance(value, list):
+        return [n for part in value for n in _ld_names(part)]
+    if isinstance(value, dict):
+        if value.get("@type") == "Organization":
+            return []
+        name = value.get("name")
+        return split_names(name) if isinstance(name, str) else []
+    return []
+
+
+def _choose(page: HtmlPage, meta: PageMeta, doc: lxml.etree._Element) -> None:
+    """Weigh what the page shows against what it says about itself."""
+    host = urlsplit(page.url).hostname or "" if page.url else ""
+    site = meta.site_words | {w for w in host.split(".") if w not in ("www", "com", "co", "id")}
+    stripped = [(strip_site_suffix(t, site), src) for t, src in meta.titles]
+    if meta.h1 and (not stripped or any(similarity(meta.h1, t) >= 0.5 for t, _ in stripped)):
+        page.title, page.sources["title"] = meta.h1, "h1"
+    elif stripped:
+        page.title, page.sources["title"] = stripped[0][0], stripped[0][1]
+    elif doc.get("title"):
+        page.title, page.sources["title"] = strip_site_suffix(doc.get("title"), site), "trafilatura"
+    if meta.persons:
+        page.authors, page.sources["authors"] = meta.persons[0]
+    elif (author := doc.get("author")) and (
+        names := [n for n in (a.strip() for a in author.split(";")) if n and is_person(n)]
+    ):
+        page.authors, page.sources["authors"] = names, "trafilatura"
+    if meta.editor:
+        page.editor, page.sources["editor"] = meta.editor
+    if meta.published:
+        page.published_at, page.sources["published_at"] = meta.published[0]
 
 
 def _lines(main: lxml.etree._Element):
@@ -78,27 +245,3 @@ def _lines(main: lxml.etree._Element):
         for text in "".join(element.itertext()).split("\n"):
             if text.strip():
                 yield Line(text.strip(), hint)
-
-
-def _add_page_details(html: str, page: HtmlPage) -> None:
-    """Captions, a printed publication time or a timestamped meta tag, from the raw page."""
-    try:
-        tree = lxml.html.fromstring(html.encode("utf-8"))
-    except (lxml.etree.ParserError, ValueError):
-        return
-    page.captions = [
-        " ".join(c.text_content().split())
-        for c in tree.iter("figcaption")
-        if c.text_content().strip()
-    ]
-    # A printed "Kamis, 18 Jan 2024 15:40 WIB" in any short element (trafilatura drops it).
-    for element in tree.iter("time", "div", "span", "p", "li"):
-        text = " ".join(element.text_content().split())
-        if len(text) <= 80 and (printed := parse_printed_time(text)) and printed[1]:
-            page.published_at = printed[0]
-            return
-    for meta in tree.iter("meta"):
-        key = meta.get("property") or meta.get("name") or meta.get("itemprop") or ""
-        if key in _PUBLISHED_META and (value := normalise_iso(meta.get("content") or "")):
-            page.published_at = value
-            return

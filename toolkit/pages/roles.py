@@ -180,14 +180,36 @@ def slug_words(url: str | None) -> set[str]:
     return set(parts) if len(parts) >= 3 else set()
 
 
-_SITE_SUFFIX = re.compile(r"\s+(?:[-|–—:]|\|\|)\s+")
+_SITE_SUFFIX = re.compile(r"\s+(?:[-|–—:»]|\|\|)\s+")
+_SITE_NAME = re.compile(
+    r"\.(?:com|id|co\.id|net|org|tv)\b|\b(?:News|Online|TV|Times|Post|Daily|Network)\b", re.I
+)
 
 
 def strip_site_suffix(title: str, site_words: set[str] | None = None) -> str:
-    """ "Banjir Rob Rendam Semarang - Kompas.com Regional" -> the headline part.
+    """ "Banjir Rob Rendam Semarang - Kompas.com Regional" -> "Banjir Rob Rendam Semarang".
 
-    The longest part between separators is the headline; a site name is short."""
-    parts = [p.strip() for p in _SITE_SUFFIX.split(title) if p.strip()]
+    A part is the site's when it shares a word with the site's name (og:site_name, host)
+    or looks like a site name; with no such part, a short last part is taken for one."""
+    title = " ".join(title.split())
+    cuts = [
+        (0, 0),
+        *((m.start(), m.end()) for m in _SITE_SUFFIX.finditer(title)),
+        (len(title),) * 2,
+    ]
+    parts = [(cuts[k][1], cuts[k + 1][0]) for k in range(len(cuts) - 1)]
     if len(parts) <= 1:
-        return title.strip()
-    return max(parts, key=lambda p: len(words(p)))
+        return title
+    site = site_words or set()
+
+    def site_like(span: tuple[int, int]) -> bool:
+        text = title[span[0] : span[1]]
+        found = set(normalise(text).split())
+        return (bool(found & site) and len(found) <= 4) or bool(_SITE_NAME.search(text))
+
+    kept = [span for span in parts if not site_like(span)]
+    if len(kept) == len(parts) and len(words(title[parts[-1][0] : parts[-1][1]])) <= 3:
+        kept = parts[:-1]
+    if not kept:
+        return title
+    return title[kept[0][0] : kept[-1][1]].strip()
