@@ -140,7 +140,7 @@ def parse_byline(line: str) -> Byline | None:
     is not a byline (the names must be name-shaped and the line short).
     """
     line = line.strip()
-    if not line or len(line) > 160:
+    if not line or len(line) > 160 or line.count(" ") > 24:
         return None
     if DESK_INITIALS.match(line):
         return Byline()

@@ -158,12 +158,20 @@ _DESK_BODY_WORDS = 12
 _SENTENCE_END = re.compile(r"[.,;:\"”’')]$")
 
 
+# All rules as one alternation, tried in order at the line's start: the first rule that
+# matches the whole line names the reason, as a loop over LINE_RULES would, in one pass.
+_ALL_RULES = re.compile(
+    "|".join(f"(?P<r{k}>{pattern.pattern})" for k, (_, pattern) in enumerate(LINE_RULES)),
+    re.IGNORECASE,
+)
+
+
 def clutter_reason(line: str) -> str | None:
     """The reason this line is clutter, or None when it may be article text."""
-    for reason, pattern in LINE_RULES:
-        if pattern.match(line):
-            return reason
-    return None
+    match = _ALL_RULES.match(line)
+    if match is None or match.lastgroup is None:
+        return None
+    return LINE_RULES[int(match.lastgroup[1:])][0]
 
 
 # A credit in capitals, agency or photographer first: "KOMPAS/KRISTI DWI UTAMI".

@@ -53,6 +53,7 @@ _STAMPS = [
     )
     for date in (_DAY_FIRST, _MONTH_FIRST, _NUMERIC_DATE, _ISO_DATE)
 ]
+_HAS_ZONE = re.compile(r"\d\s*(?:WIB|WITA|WIT)\b", re.IGNORECASE)  # a cheap first test
 _UPDATED_LABEL = re.compile(rf"\b(?:{_UPDATED_WORDS})\b", re.IGNORECASE)
 # What may stand beside a printed time on a date line: a site name, a section label, a
 # weekday printed apart; anything longer is a sentence, and its dates are story dates.
@@ -75,7 +76,7 @@ def find_printed_time(line: str) -> PrintedTime | None:
     time gives that time with is_publication False.
     """
     line = line.strip()
-    if len(line) > 200:
+    if len(line) > 200 or not _HAS_ZONE.search(line):
         return None
     found: list[tuple[int, int, str, bool]] = []
     for pattern in _STAMPS:
@@ -125,6 +126,7 @@ _TIME_ZONE = re.compile(
 
 # A line that is only a date and a time with no zone: "09 January 2024 09:58". Indonesian
 # publishers print Jakarta time; the caller decides whether to read it as WIB.
+_ENDS_IN_TIME = re.compile(r"\d[:.]\d\d$")
 _ZONELESS = [
     re.compile(
         rf"^(?:(?P<label>{_PUBLISHED_WORDS}|{_UPDATED_WORDS})\b\s*:?\s*)?"
@@ -138,8 +140,11 @@ _ZONELESS = [
 def parse_zoneless_line(line: str, zone: str = "WIB") -> tuple[str, bool] | None:
     """(ISO time in `zone`, is_publication) for a whole line that is a date and a time
     printed without a zone, else None."""
+    line = line.strip()
+    if len(line) > 60 or not _ENDS_IN_TIME.search(line):
+        return None
     for pattern in _ZONELESS:
-        if match := pattern.match(line.strip()):
+        if match := pattern.match(line):
             fields = {k: match[k] for k in ("day", "month", "year", "hour", "minute")}
             iso = _stamp({**fields, "zone": zone})
             if iso is None:

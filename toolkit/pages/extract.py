@@ -700,26 +700,32 @@ class _Layout:
                 for j in run:
                     self.fate[j] = "teaser"
             run = []
-        prose = [i for i in body if self.fate[i] is None and is_prose(self.lines[i].text)]
-        if prose:
+        last = self._last_prose()
+        if last is not None:
             for i in body:
-                if i > prose[-1] and self.fate[i] is None:
+                if i > last and self.fate[i] is None:
                     text = self.lines[i].text
                     if label_shaped(text):
                         self.fate[i] = "navigation"
                     elif teaser_shaped(text):
                         self.fate[i] = "teaser"
 
+    def _last_prose(self) -> int | None:
+        for i in range(len(self.lines) - 1, -1, -1):
+            if self.fate[i] is None and is_prose(self.lines[i].text):
+                return i
+        return None
+
     def _trailer(self) -> None:
         """A credit or source line after the last sentence of prose ends the article:
         what follows is the site's footer (newsroom address, phone, links)."""
-        prose = [i for i, f in enumerate(self.fate) if f is None and is_prose(self.lines[i].text)]
-        if not prose:
+        last = self._last_prose()
+        if last is None:
             return
         end = next(
             (
                 i
-                for i in range(prose[-1] + 1, len(self.lines))
+                for i in range(last + 1, len(self.lines))
                 if self.fate[i] in ("byline", "source-line")
             ),
             None,

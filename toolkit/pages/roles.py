@@ -109,16 +109,27 @@ def ends_sentence(text: str) -> bool:
     return bool(_TERMINAL.search(text))
 
 
+_PROSE_SAMPLE = 240
+_PUNCT = "\"'“”‘’()[]{}.,;:!?…-–—/*"
+
+
+@lru_cache(maxsize=4096)
 def is_prose(text: str) -> bool:
     """A sentence of running text: long enough, punctuated, with the function words prose
     has, and in sentence case (a Title Case line ending in "?" is a headline)."""
-    found = words(text)
-    return (
-        len(found) >= 8
-        and ends_sentence(text)
-        and stopword_density(text) >= 0.15
-        and title_case_ratio(text) < 0.7
-    )
+    if len(text) < 30 or not ends_sentence(text):
+        return False
+    # the opening words say enough (and are cheap): whitespace tokens, punctuation stripped
+    tokens = [t.strip(_PUNCT) for t in text[:_PROSE_SAMPLE].split()]
+    tokens = [t for t in tokens if t and not t[0].isdigit()]
+    if len(tokens) < 8:
+        return False
+    stop = stopwords()
+    folded = [t.casefold() for t in tokens]
+    density = sum(1 for t in folded if t in stop) / len(tokens)
+    content = [t for t, f in zip(tokens, folded, strict=True) if f not in _SMALL_WORDS]
+    capitals = sum(1 for t in content if t[0].isupper()) / len(content) if content else 0.0
+    return density >= 0.15 and capitals < 0.7
 
 
 def title_case_ratio(text: str) -> float:
@@ -144,7 +155,7 @@ def headline_shaped(text: str) -> bool:
 def teaser_shaped(text: str) -> bool:
     """A linked headline in a list: headline-shaped and Title Case, or any short line
     closed by a relative time ("2 jam lalu")."""
-    if _RELATIVE_TIME.search(text):
+    if ("lalu" in text or "ago" in text) and _RELATIVE_TIME.search(text):
         return True
     return headline_shaped(text) and title_case_ratio(text) >= 0.6
 
