@@ -70,18 +70,22 @@ def cli() -> None:
 @cli.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the article record as JSON.")
+@click.option(
+    "--text", "as_text", is_flag=True, help="Print the kept text, paragraph by paragraph."
+)
 @click.option("--max-bytes", default=5_000_000, show_default=True, help="Reject larger pages.")
-def inspect(file: Path, as_json: bool, max_bytes: int) -> None:
+def inspect(file: Path, as_json: bool, as_text: bool, max_bytes: int) -> None:
     """Show how one page parses: title, byline, date, paragraphs, dropped lines.
 
     With --json, print one JSON object: the article record plus every dropped line
     and its reason; a rejected page prints {"rejected": REASON, "detail": ...} and
-    exits 1.
+    exits 1. With --text, print the kept text with each paragraph's kind.
 
     \b
     Example:
         toolkit inspect seeds/004_4a136c2b2b479954.txt
         toolkit inspect page.html --json
+        toolkit inspect page.txt --text
     """
     from toolkit.errors import RejectedInput
     from toolkit.pages.extract import extract_file
@@ -96,6 +100,11 @@ def inspect(file: Path, as_json: bool, max_bytes: int) -> None:
     if as_json:
         click.echo(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
         return
+    if as_text:
+        for paragraph in article.paragraphs:
+            text = article.text[paragraph.start : paragraph.end]
+            click.echo(f"[{paragraph.kind}] {text}")
+        return
     kinds: dict[str, int] = {}
     for paragraph in article.paragraphs:
         kinds[paragraph.kind] = kinds.get(paragraph.kind, 0) + 1
@@ -106,6 +115,8 @@ def inspect(file: Path, as_json: bool, max_bytes: int) -> None:
     click.echo(f"authors:    {', '.join(article.authors) or '(none)'}")
     click.echo(f"editor:     {article.editor or '(none)'}")
     click.echo(f"published:  {article.published_at or '(not printed)'}")
+    if article.sources:
+        click.echo("read from:  " + ", ".join(f"{k} <- {v}" for k, v in article.sources.items()))
     click.echo(f"language:   {article.language}")
     click.echo(
         f"paragraphs: {len(article.paragraphs)} ("
