@@ -25,6 +25,7 @@ from toolkit.batches import batched
 from toolkit.dataset.near_duplicates import paragraph_bands
 from toolkit.dataset.schema import config_schema
 from toolkit.dataset.splits import split_for
+from toolkit.dataset.templates import Templates, find_templates
 from toolkit.dataset.versioning import content_digests
 from toolkit.pages.article import Article, Rejection
 from toolkit.pages.extract import extract_source
@@ -69,8 +70,10 @@ def prepared_chunks(
 ) -> Iterator[Chunk]:
     """Chunks of the inputs, in input order, each already spooled."""
     spool_dir.mkdir(parents=True, exist_ok=True)
+    sources = list(sources)
+    templates = find_templates(sources)  # a site's repeated lines, from every input page
     tasks = (
-        (spool_dir / f"chunk-{number:07d}.arrow", pages, max_bytes, ratios)
+        (spool_dir / f"chunk-{number:07d}.arrow", pages, max_bytes, ratios, templates.subset(pages))
         for number, pages in enumerate(batched(iter_sources(sources), CHUNK_PAGES))
     )
     if workers <= 1:
@@ -81,12 +84,14 @@ def prepared_chunks(
         yield from pool.imap(_prepare_chunk, tasks)
 
 
-def _prepare_chunk(task: tuple[Path, list[Source], int, dict[str, float]]) -> Chunk:
-    path, pages, max_bytes, ratios = task
+def _prepare_chunk(task: tuple[Path, list[Source], int, dict[str, float], Templates]) -> Chunk:
+    path, pages, max_bytes, ratios, templates = task
     items: list[Prepared | Rejection] = []
     rows: list[dict[str, Any]] = []
     for page in pages:
-        article = extract_source(page, max_bytes=max_bytes)
+        article = extract_source(
+            page, max_bytes=max_bytes, templates=templates.for_source(page.source_file)
+        )
         if isinstance(article, Rejection):
             items.append(article)
             continue

@@ -78,7 +78,9 @@ _CLOSING_INITIALS = re.compile(r"^\([a-z]{2,5}(?:/[a-z]{2,5})+\)\s+(?P<rest>\S.*
 _END_MARK = re.compile(r"\s+(?:\*{3,}|\(\*+\)|\[(?:END|SELESAI)\]|-{2,}\s*SELESAI\s*-{2,})$")
 _USERNAME = re.compile(r"^[a-z][a-z0-9._]{2,30}$")
 _SUMMARY_MAX = 6
-_HEADLINE_MIN_SCORE = 3
+# Title Case, five words and nothing else before the story make 3: not enough on their
+# own; one piece of evidence more (credits, dateline, repetition, URL, profile) is needed.
+_HEADLINE_MIN_SCORE = 4
 
 
 @dataclass
@@ -375,6 +377,7 @@ class _Layout:
         self._pair_captions()
         self._related_link_lists()
         self._cut_after_end()
+        self._templates(templates)  # before the headline search: a promo is never the title
         self.first_prose = next(
             (
                 i
@@ -389,7 +392,6 @@ class _Layout:
         lead = self._find_lead(title_index)
         self._teaser_runs(lead)
         self._trailer()
-        self._templates(templates)
         self._end_mark()
         if not self.authors:
             self.authors = self.end_authors
@@ -570,8 +572,10 @@ class _Layout:
             text = self.lines[i].text
             score = 0
             window = self.fate[i + 1 : i + 6]
-            if any(f in ("byline", "date", "dateline") for f in window):
-                score += 2
+            if any(f in ("byline", "date", "dateline") for f in window) or (
+                self.first_prose < i + 6 and split_dateline(self.lines[self.first_prose].text)
+            ):
+                score += 2  # the credits, or the lead's dateline, follow closely
             if texts.count(texts[i]) > 1:
                 score += 2
             if title_case_ratio(text) >= 0.6:
