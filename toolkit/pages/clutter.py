@@ -70,6 +70,7 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:Baca|Lihat|Simak|Tonton|Saksikan) "
         r"(?:juga|pula|lainnya|selengkapnya|berita lainnya)\b.*",
         r"Simak (?:juga )?video.*|Saksikan video.{0,60}|Video pilihan.*|Tonton video.{0,60}",
+        r"Jangan [Ll]ewatkan\b.{0,80}",
         r"Next Article\b.{0,160}|Artikel Selanjutnya\b.{0,160}|Berita Selanjutnya\b.{0,160}",
         r"(?:Berita|Artikel) (?:rekomendasi|terkait|lainnya|pilihan)",
         r"Rekomendasi untuk Anda|Terkait",
@@ -151,7 +152,7 @@ DATELINE = re.compile(
 STANDALONE_DATELINE = re.compile(rf"^(?:{_PLACE}|{_SITE}(?:, ?{_PLACE})?)\s?[-–—]{{1,2}}$")
 
 _DESK = re.compile(
-    r"^(?:[a-z]{2,6}|[A-Z]{2,6}|ANTARA|Antara)(?:[/-](?:[a-z]{1,6}|[A-Z0-9]{1,6}))*$"
+    r"^(?:[a-z]{2,12}|[A-Z]{2,6}|ANTARA|Antara)(?:[/-](?:[a-z]{1,12}|[A-Z0-9]{1,6}))*$"
 )
 _DESK_BODY_WORDS = 12
 

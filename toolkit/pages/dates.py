@@ -104,8 +104,8 @@ def find_printed_time(line: str) -> PrintedTime | None:
         for part in _SEPARATORS.split(rest)
         if part.strip(" ,.-:") and not re.fullmatch(_WEEKDAY + r"\.?,?", part.strip(" ,.-:"), re.I)
     )
-    if any(len(o.split()) > _MAX_SIDE_WORDS and not _credit(o) for o in others):
-        return None
+    if sum(len(o.split()) for o in others if not _credit(o)) > _MAX_SIDE_WORDS:
+        return None  # a sentence around the time: a story date, not the page's
     publication = [f for f in found if f[3]]
     first = publication[0] if publication else found[0]
     return PrintedTime(first[2], first[3], others)

@@ -664,16 +664,19 @@ class _Layout:
         between = self.fate[title_index + 1 : index]
         if any(f in (None, "caption", "photo-credit", "photo-widget") for f in between):
             return False  # a sentence under the photo is its caption
-        end = lead if lead is not None else min(index + 5, len(self.lines))
-        followed = any(
-            f in ("byline", "date", "photo-credit", "caption") for f in self.fate[index + 1 : end]
-        )
-        if lead is None:
-            followed = followed and any(
-                f in ("byline", "date") for f in self.fate[index + 1 : index + 5]
+        if lead is not None:
+            followed = any(
+                f in ("byline", "date", "photo-credit", "caption")
+                for f in self.fate[index + 1 : lead]
             )
-            return followed or (self.profile.standfirst and followed)
-        return self.profile.standfirst or followed
+            return self.profile.standfirst or followed
+        # no dateline: the credits must come next, before any line of the story
+        for f in self.fate[index + 1 :]:
+            if f in ("byline", "date"):
+                return True
+            if f is None or f in ("caption", "photo-credit", "subtitle", "title"):
+                return False
+        return False
 
     def _summary_box(self, start: int, lead: int | None) -> None:
         """An AI summary box ("Intinya sih...") above the lead: its points are not the story."""
@@ -709,7 +712,7 @@ class _Layout:
             for i in body:
                 if i > last and self.fate[i] is None:
                     text = self.lines[i].text
-                    if label_shaped(text):
+                    if label_shaped(text) or (text.endswith(":") and len(text) <= 80):
                         self.fate[i] = "navigation"
                     elif teaser_shaped(text):
                         self.fate[i] = "teaser"
