@@ -5,6 +5,8 @@ on a real Indonesian news site that has no publisher profile; none of these layo
 named anywhere in the extractor.
 """
 
+# ruff: noqa: E501 - the pages below are printed as they would be, one paragraph a line
+
 from __future__ import annotations
 
 import json

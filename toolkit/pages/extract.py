@@ -573,7 +573,8 @@ class _Layout:
             score = 0
             window = self.fate[i + 1 : i + 6]
             if any(f in ("byline", "date", "dateline") for f in window) or (
-                self.first_prose < i + 6 and split_dateline(self.lines[self.first_prose].text)
+                self.first_prose < min(i + 6, len(self.lines))
+                and split_dateline(self.lines[self.first_prose].text)
             ):
                 score += 2  # the credits, or the lead's dateline, follow closely
             if texts.count(texts[i]) > 1:

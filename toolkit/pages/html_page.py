@@ -49,25 +49,19 @@ def read_html(html: str) -> HtmlPage:
     """Main text and metadata of an HTML page; RejectedInput("no-body") when it has none."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        xml = trafilatura.extract(
-            html,
-            output_format="xml",
-            with_metadata=True,
-            include_comments=False,
-            include_images=False,
-            include_tables=False,
-            favor_recall=True,
-            deduplicate=False,
-        )
+        xml = _trafilatura(html)
     if not xml:
         raise RejectedInput("no-body", "trafilatura found no main text in the HTML")
-    doc = lxml.etree.fromstring(xml.encode("utf-8"))
+    # trafilatura can emit markup it copied from a broken page: read it leniently
+    doc = lxml.etree.fromstring(xml.encode("utf-8"), lxml.etree.XMLParser(recover=True))
+    if doc is None:
+        raise RejectedInput("no-body", "trafilatura's main text could not be read back")
     main = doc.find("main")
     lines = [] if main is None else list(_lines(main))
     page = HtmlPage(lines=lines, url=doc.get("url") or None)
     try:
         tree = lxml.html.fromstring(html.encode("utf-8"))
-    except (lxml.etree.ParserError, ValueError):
+    except (lxml.etree.LxmlError, ValueError):
         tree = None
     meta = PageMeta.read(tree, doc) if tree is not None else PageMeta()
     _choose(page, meta, doc)
@@ -78,6 +72,22 @@ def read_html(html: str) -> HtmlPage:
             if c.text_content().strip()
         ]
     return page
+
+
+def _trafilatura(html: str) -> str | None:
+    try:
+        return trafilatura.extract(
+            html,
+            output_format="xml",
+            with_metadata=True,
+            include_comments=False,
+            include_images=False,
+            include_tables=False,
+            favor_recall=True,
+            deduplicate=False,
+        )
+    except lxml.etree.LxmlError as exc:  # trafilatura re-parses its own output and can fail
+        raise RejectedInput("no-body", f"trafilatura could not read the page: {exc}") from None
 
 
 @dataclass
