@@ -193,7 +193,9 @@ def test_wire_desk_layout_keeps_a_paragraph_closed_by_desk_initials() -> None:
     assert a.authors == ["Bagas Wicaksono"] and a.editor == "Bagas Wicaksono"
     assert a.published_at == "2024-03-14T10:20:00+07:00"
     assert a.text.startswith("Harga gabah kering panen")  # the dateline is cut off
-    assert a.text.endswith("(ant/dil/kabarjabar)")  # body, not a caption
+    # body, not a caption: the paragraph stays, only its closing desk tag is cut off
+    assert a.text.endswith("gudang penggilingan sudah penuh.")
+    assert _reasons(a)["(ant/dil/kabarjabar)"] == "end-mark"
     assert a.captions and a.captions[0].startswith("Petani memanen padi")
 
 

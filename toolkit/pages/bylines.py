@@ -22,13 +22,19 @@ _EDITOR_LABELS = r"Editor|Penyunting|Redaktur|Red|Editing|Edited by|Penanggung j
 # Credits that are neither writer nor editor (video producer, photographer): recognised so
 # the line is dropped as a byline, never read as a name of either role.
 _OTHER_LABELS = r"Produser|Producer|Fotografer|Foto|Videografer|Video Editor|Grafis|Desain"
+# The label is read in any case ("LAPORAN:"), the name after it must start with a capital.
 _LABEL = re.compile(
-    rf"(?P<label>(?:{_EDITOR_LABELS})\s*(?:&|dan)\s*(?:{_AUTHOR_LABELS})"
+    rf"(?P<label>(?i:(?:{_EDITOR_LABELS})\s*(?:&|dan)\s*(?:{_AUTHOR_LABELS})"
     rf"|(?:{_AUTHOR_LABELS})\s*(?:&|dan)\s*(?:{_EDITOR_LABELS})"
     rf"|Laporan (?:Wartawan|Reporter|Kontributor)(?: [\w.-]+){{0,3}}?(?=\s*,)"
-    rf"|{_OTHER_LABELS}|{_EDITOR_LABELS}|{_AUTHOR_LABELS})"
-    r"(?P<sep>\s*[:：]\s*|\s*,\s*(?=[A-Z])|\s+(?=[A-Z]))",
-    re.IGNORECASE,
+    rf"|Laporan oleh|{_OTHER_LABELS}|{_EDITOR_LABELS}|{_AUTHOR_LABELS}))"
+    r"(?P<sep>\s*[:：]\s*|\s*,\s*(?=[A-Z])|\s+(?=[A-Z]))"
+)
+# Labels that may stand before a name with only a space ("Penulis Nama", "Oleh Nama"); the
+# others need a colon ("Teks: Nama"), or "Teks Berjalan" would be a credit.
+_SPACED_LABELS = re.compile(
+    r"(?i:Penulis|Reporter|Editor|Penyunting|Redaktur|Oleh|By|Pewarta|Kontributor"
+    r"|Laporan oleh|Ditulis oleh|Dilaporkan oleh|Written by|Edited by)"
 )
 _NAME_WORD = r"[A-Z][\w'’.-]*|[a-z]{1,3}|bin|binti|van|de|al-\w+"
 _NAME_SHAPE = re.compile(rf"^(?:{_NAME_WORD})(?: (?:{_NAME_WORD}|[A-Z][\w'’.-]*))*$")
@@ -41,8 +47,9 @@ _NAME_THEN_JOB = re.compile(
     rf"^(?P<name>[A-Z][^,/|:]{{2,60}}?)\s*(?:,|/|\||-|–)\s*(?P<job>{_JOB})$"
 )
 # "NAME, CNBC Indonesia", "NAME - detikNews": a writer and the outlet they write for.
+_ONE_NAME = r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,4}"
 _NAME_THEN_OUTLET = re.compile(
-    r"^(?P<name>[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,4})\s*(?:,|-|–|\|)\s*"
+    rf"^(?P<name>{_ONE_NAME}(?:(?:, | dan | & ){_ONE_NAME})*)\s*(?:,|-|–|\|)\s*"
     r"(?P<outlet>[A-Za-z][\w.]*(?: [A-Z][\w.]*){0,2})$"
 )
 _OUTLET_WORD = re.compile(
@@ -51,7 +58,12 @@ _OUTLET_WORD = re.compile(
 
 
 def _is_outlet(text: str) -> bool:
-    return not is_person(text) or bool(_OUTLET_WORD.search(text))
+    return not is_person(text) or bool(_OUTLET_WORD.search(text)) or text.startswith("Tim ")
+
+
+_OUTLET_THEN_NAME = re.compile(
+    rf"^(?P<outlet>Tim [\w.]+(?: [\w.]+)?)\s*[-–/|]\s*(?P<name>{_ONE_NAME})$"
+)
 
 
 # "Editor" or "Penulis" printed glued to the name by a page that lost its markup.
@@ -94,6 +106,14 @@ def is_person(name: str) -> bool:
     if _ORGANISATIONS.search(name):
         return False
     return len(name.split()) <= 6
+
+
+def person_names(value: str) -> list[str]:
+    """The persons a metadata author field names; none when it names an organisation
+    ("Media Indonesia - News & Views" is not "Views")."""
+    if _ORGANISATIONS.search(value):
+        return []
+    return [n for n in split_names(value) if is_person(n)]
 
 
 def split_names(value: str) -> list[str]:
@@ -152,9 +172,14 @@ def parse_byline(line: str) -> Byline | None:
                 return Byline(editor=names[0])
             return Byline(authors=names)
     match = _NAME_THEN_OUTLET.match(line)
-    if match and is_person(match["name"]) and _is_outlet(match["outlet"]):
+    if match and _is_outlet(match["outlet"]):
         names, _ = _names(match["name"])
-        if names:
+        if names and all(is_person(n) for n in names):
+            return Byline(authors=names)
+    match = _OUTLET_THEN_NAME.match(line)
+    if match and _is_outlet(match["outlet"]):
+        names, _ = _names(match["name"])
+        if names and all(is_person(n) for n in names):
             return Byline(authors=names)
     if match := _GLUED.match(line):
         if match["label"] in ("Editor", "Penyunting"):
@@ -162,7 +187,14 @@ def parse_byline(line: str) -> Byline | None:
         return Byline(authors=[match["name"]])
     byline = Byline()
     found = False
-    for segment in _segments(line):
+    segments = _segments(line)
+    if len(segments) > 1 and not _LABEL.match(segments[0]) and _LABEL.match(segments[1]):
+        first, _ = _names(segments[0])  # "Mela Kurniasih | Editor: Sorta Manurung"
+        if first and len(first) == len(split_names(segments[0])) and all(map(is_person, first)):
+            byline.authors += first
+            found = True
+            segments = segments[1:]
+    for segment in segments:
         label_match = _LABEL.match(segment)
         if not label_match:
             if not found:
@@ -171,8 +203,12 @@ def parse_byline(line: str) -> Byline | None:
             continue
         label = label_match["label"].lower()
         value = segment[label_match.end() :]
-        if label in ("oleh", "by") and label_match["sep"].strip() == "" and not value[:1].isupper():
-            return None
+        spaced = label_match["sep"].strip() == ""
+        if spaced and not _SPACED_LABELS.fullmatch(label_match["label"]):
+            if not found:
+                return None
+            byline.rest = byline.rest or segment
+            continue
         names, rest = _names(value)
         if not names and not rest:
             if label_match["sep"].strip() in (":", "：") and not value.strip():
@@ -203,6 +239,14 @@ def parse_byline(line: str) -> Byline | None:
     return byline if found else None
 
 
+_JOB_WORD = re.compile(rf"^(?:{_JOB}|Kolumnis|Columnist)$", re.IGNORECASE)
+
+
+def job_line(line: str) -> bool:
+    """ "Jurnalis", "Kolumnis": a job title alone, printed under the writer's name."""
+    return bool(_JOB_WORD.match(line.strip()))
+
+
 def bare_label(line: str) -> str | None:
     """ "Penulis" / "Editor:" alone on a line: the role of the name on the next line."""
     match = re.fullmatch(rf"\s*(?P<label>{_AUTHOR_LABELS}|{_EDITOR_LABELS})\s*:?\s*", line, re.I)
@@ -216,4 +260,7 @@ def name_line(line: str) -> list[str]:
     names, rest = _names(line)
     if rest or not names or not all(is_person(n) for n in names):
         return []
+    parts = [p for p in _SPLIT_NAMES.split(line.strip()) if p.strip(" .-–—:()")]
+    if len(names) != len(parts) or bare_label(line) or _JOB_WORD.match(line):
+        return []  # a part that is not a name, or a label ("Jurnalis") standing alone
     return names

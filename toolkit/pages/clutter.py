@@ -43,6 +43,8 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:Google News|WhatsApp|Instagram|Telegram|YouTube)\b.{0,80}",
         r"Bagikan (?:artikel|berita) ini.{0,40}|Share this article.{0,20}",
         r"Dapatkan (?:update|berita|info|informasi|notifikasi)\b.{0,160}",
+        r".{0,100}\bGoogle News\b.{0,60}",
+        r"Bagaimana (?:tanggapan|pendapat|reaksi) (?:anda|Anda)\b.{0,80}",
         r"Simak breaking news.{0,200}|.{0,200}\b(?:WhatsApp|Telegram) Channel\b.{0,40}",
     ),
     *_rules(
@@ -53,13 +55,18 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"Kompas\.com|KOMPAS\.com|CNN Indonesia|ANTARA|ANTARA News|Antaranews\.com",
         r"(?:Berita|Video|Foto) (?:Terkini|Terpopuler|Populer)",
         r"Login|Masuk|Daftar|Beranda|Home|Menu|Cari|Search|Newsletter",
+        # subscription promos: "Baca berita tanpa iklan. Gabung ...", "Langganan ..."
+        r".{0,60}\btanpa iklan\b.{0,80}|(?:Langganan|Berlangganan|Gabung) .{0,60}",
+        r"Anda bisa menjadi kolumnis\W{0,3}|Kriteria \(salah satu\).{0,200}",
     ),
     *_rules(
         "navigation",
         r"Atas|Kembali ke atas|Sukses|Selengkapnya|Tutup|Close|Lihat semua|Tampilkan semua",
         r"(?:Lanjutkan|Lanjut) (?:Membaca|Baca)\W{0,3}",
         r"(?:Baca|Lihat|Tampilkan) Selengkapnya\W{0,3}",
-        r"Text Sizes?|Ukuran (?:Teks|Huruf|Font)|A ?A ?A|A\+ ?A-|Mode (?:Gelap|Terang)|Dark Mode",
+        r"Text Sizes?|Ukuran (?:Teks|Huruf|Font)|A ?A ?A|A\+ ?A-|A[+-]?",
+        r"Mode (?:Gelap|Terang)|Dark Mode",
+        r"Menuju konten utama|Skip to (?:main )?content|Teks Berjalan|Berita Terkini",
         r"Cari Berita Lain.{0,20}|Berita Lainnya di .{0,40}|Loading\W{0,3}|loading…",
         r"\W{0,3}\d+ (?:menit|min) (?:baca|membaca|read)\W{0,3}",
         r"Kembali|Back|Back to top|Muat (?:lebih banyak|lainnya)|Load more|Tampilkan lebih banyak",
@@ -71,6 +78,7 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:juga|pula|lainnya|selengkapnya|berita lainnya)\b.*",
         r"Simak (?:juga )?video.*|Saksikan video.{0,60}|Video pilihan.*|Tonton video.{0,60}",
         r"Jangan [Ll]ewatkan\b.{0,80}",
+        r"(?:Baca|Lihat|Simak)\s*:\s*.{3,160}",
         r"Next Article\b.{0,160}|Artikel Selanjutnya\b.{0,160}|Berita Selanjutnya\b.{0,160}",
         r"(?:Berita|Artikel) (?:rekomendasi|terkait|lainnya|pilihan)",
         r"Rekomendasi untuk Anda|Terkait",
@@ -100,6 +108,7 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"Tautan sumber|Sumber tautan|Komentar(?: \(\d+\))?|Tulis komentar|Kirim komentar",
         r"Sumber: [\w.-]+\.(?:com|id|co\.id|net)",
         r"Artikel ini (?:telah )?(?:tayang|terbit|diterbitkan|ditayangkan) di .*",
+        r"Artikel ini merupakan (?:opini|pendapat|tulisan)\b.{0,200}",
         r"Dilarang (?:keras )?(?:mengambil|mengutip|menyalin|memperbanyak|menggunakan)\b.{0,240}",
         r"(?:Kantor )?Redaksi|Kantor Redaksi|Alamat Redaksi|Layanan Pelanggan|Hubungi Kami"
         r"|Kontak(?: Kami)?|Pedoman Media Siber|Kebijakan Privasi|Tentang Kami|Disclaimer"
@@ -132,7 +141,8 @@ CREDIT_LINE = re.compile(
 # A caption: some text, then a parenthesised photo credit or a trailing "Foto: ..." credit.
 CAPTION_LINE = re.compile(
     rf"^.{{8,}}?(?:\((?:[^()]*(?:{_AGENCIES})[^()]*|[^()]*/[^()]*)\)(?: ?\([^()]*\))?"
-    rf"|\bFoto ?: ?[\w ./-]{{1,50}}|\bAcquire Licensing Rights)$"
+    rf"|\bFoto ?: ?[\w ./-]{{1,50}}|\bAcquire Licensing Rights"
+    rf"|[.)]\s*/?\s*(?:{_AGENCIES}|[A-Z][\w.]*)(?:[/-][A-Z][\w.]*(?: [A-Z][\w.]*){{0,3}}){{1,3}})$"
 )
 CAPTION_START = re.compile(
     r"^(?:\(FILES?\)|FILE PHOTO|FOTO ?:|Foto ?:|Ilustrasi ?:)", re.IGNORECASE
@@ -146,7 +156,7 @@ DATELINE = re.compile(
     rf"^(?:(?:{_PLACE}, )?{_SITE}(?:, ?{_PLACE})?"
     rf"|{_PLACE}, (?:CNN Indonesia|[A-Z][\w.]*(?: [A-Z][\w.]*)?)"
     rf"|{_PLACE} \((?:ANTARA|Antara|ANTARA News)\)"
-    rf"|{_PLACE}(?: \([A-Za-z]+\))?)\s?[-–—]{{1,2}}(?: |$)"
+    rf"|{_PLACE}(?: \([\w.]+\))?)(?:\s?[-–—]{{1,2}}(?: |$)|[–—](?=[A-Z]))"
 )
 # A standalone dateline line ("Jakarta -") must be short: a place and a dash, nothing else.
 STANDALONE_DATELINE = re.compile(rf"^(?:{_PLACE}|{_SITE}(?:, ?{_PLACE})?)\s?[-–—]{{1,2}}$")
@@ -212,9 +222,15 @@ def is_heading_like(line: str) -> bool:
     )
 
 
-def split_dateline(line: str) -> tuple[str, str] | None:
+# "Jakarta: Pemerintah ..." (a colon for a dash), only where the lead is looked for
+COLON_DATELINE = re.compile(
+    rf"^(?!(?:Baca|Lihat|Simak|Sumber|Foto|Catatan|Editor|Penulis)\b){_PLACE}: (?=[A-Z])"
+)
+
+
+def split_dateline(line: str, colon: bool = False) -> tuple[str, str] | None:
     """("TRIBUNNEWS.COM -", rest) when the line opens with a dateline, else None."""
-    match = DATELINE.match(line)
+    match = DATELINE.match(line) or (COLON_DATELINE.match(line) if colon else None)
     if not match:
         return None
     rest = line[match.end() :].strip()

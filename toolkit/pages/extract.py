@@ -17,7 +17,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from toolkit.errors import RejectedInput
 from toolkit.pages.article import Article, DroppedLine, Paragraph, Rejection
-from toolkit.pages.bylines import bare_label, is_person, name_line, parse_byline
+from toolkit.pages.bylines import (
+    Byline,
+    bare_label,
+    is_person,
+    job_line,
+    name_line,
+    parse_byline,
+)
 from toolkit.pages.clutter import (
     QUOTE_OPENERS,
     STANDALONE_DATELINE,
@@ -38,7 +45,6 @@ from toolkit.pages.html_page import read_html
 from toolkit.pages.language import detect_language
 from toolkit.pages.publishers import (
     PROFILES,
-    SHARED_AUTHOR_LINES,
     SHARED_END_BYLINES,
     Profile,
     detect_profile,
@@ -50,6 +56,7 @@ from toolkit.pages.roles import (
     label_shaped,
     normalise,
     slug_words,
+    strip_site_suffix,
     teaser_shaped,
     title_case_ratio,
     words,
@@ -73,11 +80,20 @@ _LIST_HEADER = re.compile(
     re.IGNORECASE,
 )
 _TEASER_LIST_MAX = 12
+_CREDIT_SPLIT = re.compile(r"\s+[•·|]\s+|\s+[-–—]\s+")
 _CLOSING_INITIALS = re.compile(r"^\([a-z]{2,5}(?:/[a-z]{2,5})+\)\s+(?P<rest>\S.*)$")
 # A mark closing the story's last paragraph: "... bangunan. ***", "... (***)", "[END]".
-_END_MARK = re.compile(r"\s+(?:\*{3,}|\(\*+\)|\[(?:END|SELESAI)\]|-{2,}\s*SELESAI\s*-{2,})$")
+# (desk initials too: "... (sam/fajar)" on the last paragraph is its closing credit)
+_END_MARK = re.compile(
+    r"\s+(?:\*{3,}|\(\*+\)|\[(?:END|SELESAI)\]|-{2,}\s*SELESAI\s*-{2,}"
+    r"|\([a-z]{2,12}(?:/[a-z]{2,12})+\))$"
+)
+_SITE_WORDS = re.compile(r"\b(?:News Portal|Portal Berita|Media Online)\b|\.(?:com|co\.id)\b", re.I)
+# lines that may sit between a headline and its credits
+_SKIPPED = frozenset({"share", "banner", "ad-marker", "navigation", "photo-widget"})
 _USERNAME = re.compile(r"^[a-z][a-z0-9._]{2,30}$")
 _SUMMARY_MAX = 6
+_AI_NOTE = re.compile(r"\b(?:AI|kecerdasan buatan|artificial intelligence)\b")
 # Title Case, five words and nothing else before the story make 3: not enough on their
 # own; one piece of evidence more (credits, dateline, repetition, URL, profile) is needed.
 _HEADLINE_MIN_SCORE = 4
@@ -95,6 +111,7 @@ class _Page:
     published_at: str | None = None
     captions: list[str] = field(default_factory=list)
     publisher: str | None = None
+    subtitle: str | None = None  # a standfirst the markup names (HTML)
     sources: dict[str, str] = field(default_factory=dict)  # field -> where it was read
 
 
@@ -120,6 +137,7 @@ def _read_html(source: Source) -> _Page:
         title=clean_text(html.title).replace("\n", " ").strip() or None if html.title else None,
         authors=html.authors,
         editor=html.editor,
+        subtitle=clean_text(html.subtitle) if html.subtitle else None,
         published_at=html.published_at,
         captions=[clean_text(c) for c in html.captions],
         sources=dict(html.sources),
@@ -264,7 +282,7 @@ def _extract(
         url=page.url,
         publisher=profile.name,
         title=layout.title,
-        subtitle=layout.subtitle,
+        subtitle=layout.subtitle or page.subtitle,
         authors=layout.authors or page.authors,
         editor=layout.editor or page.editor,
         published_at=page.published_at or layout.published_at,
@@ -416,7 +434,7 @@ class _Layout:
                 if reason == "byline":
                     self.end_indices.append(i)
                 continue
-            if self._byline(text):
+            if self._byline(text) or self._credit_and_date(text):
                 self.fate[i] = "byline"
                 continue
             if any(m := p.match(text) for p in end_patterns):
@@ -450,6 +468,30 @@ class _Layout:
             elif is_caption(text):
                 self.fate[i] = "caption"
 
+    def _credit_and_date(self, text: str) -> bool:
+        """ "Citra Anindita • 19 Februari 2024 08:29", "Oleh: A - 12 Maret 2024 10:15 WIB":
+        a name (or credit) and a date on one line, split by a bullet, bar or dash."""
+        parts = [p.strip() for p in _CREDIT_SPLIT.split(text) if p.strip()]
+        if len(parts) < 2 or len(text) > 160:
+            return False
+        when = None
+        names: list[str] = []
+        for k, part in enumerate(parts):
+            rest = " ".join(parts[k:])
+            stamp = find_printed_time(rest) or parse_zoneless_line(rest)
+            if stamp is not None and k > 0:
+                when = (stamp.iso, stamp.is_publication) if hasattr(stamp, "iso") else stamp
+                break
+            found = (parse_byline(part) or Byline()).authors or name_line(part)
+            if not found or any(len(n.split()) < 2 for n in found):
+                return False  # "Nasional | 19 Januari ...": a section label, not a name
+            names += found
+        if when is None or not names:
+            return False
+        self._add_authors(names)
+        self._take_time(*when)
+        return True
+
     def _take_time(self, iso: str, is_publication: bool) -> None:
         if is_publication and self.published_at is None:
             self.published_at = iso
@@ -457,7 +499,8 @@ class _Layout:
             self.updated_at = iso
 
     def _byline(self, text: str) -> bool:
-        for pattern in self.profile.author_lines + SHARED_AUTHOR_LINES:
+        # the profile's own forms first (hints), then the shared grammar (bylines.py)
+        for pattern in self.profile.author_lines:
             match = pattern.match(text)
             if not match:
                 continue
@@ -481,7 +524,13 @@ class _Layout:
         self.authors.extend(n for n in names if n not in self.authors and is_person(n))
 
     def _two_line_credits(self) -> None:
-        """ "Penulis" on one line, the name on the next (a two-line author block)."""
+        """ "Penulis" on one line, the name on the next (a two-line author block); or the
+        name, then "Jurnalis" under it."""
+        for i in range(len(self.lines) - 1):
+            names = job_line(self.lines[i + 1].text) and name_line(self.lines[i].text)
+            if self.fate[i] is None and names:
+                self.fate[i], self.fate[i + 1] = "byline", "byline"
+                self._add_authors(names)
         for i in range(len(self.lines) - 1):
             role = bare_label(self.lines[i].text)
             if role is None or self.fate[i + 1] not in (None, "byline"):
@@ -542,6 +591,11 @@ class _Layout:
             if title_index is not None:
                 self.title = self.lines[title_index].text
                 self.fate[title_index] = "title"
+        if self.page.subtitle:  # the standfirst the markup named is not body text either
+            key = self.page.subtitle.casefold()
+            for i, line in enumerate(self.lines):
+                if self.fate[i] is None and line.text.casefold() == key:
+                    self.fate[i] = "subtitle"
         if self.title:
             key = self.title.casefold()
             for i, line in enumerate(self.lines):
@@ -572,6 +626,9 @@ class _Layout:
             text = self.lines[i].text
             score = 0
             window = self.fate[i + 1 : i + 6]
+            following = next((f for f in self.fate[i + 1 :] if f not in _SKIPPED), None)
+            if following in ("byline", "date"):
+                score += 1  # the credits come right under it
             if any(f in ("byline", "date", "dateline") for f in window) or (
                 self.first_prose < min(i + 6, len(self.lines))
                 and split_dateline(self.lines[self.first_prose].text)
@@ -593,6 +650,10 @@ class _Layout:
                 score += 1  # nothing but credits and captions between it and the story
             if text.isupper() and len(words(text)) <= 4:
                 score -= 2
+            if strip_site_suffix(text) != text or _SITE_WORDS.search(text):
+                score -= 2  # "Papua No. 1 News Portal | Jubi": the site's tagline
+            if len(words(text)) <= 3 and name_line(text):
+                score -= 2  # a writer's name printed alone above the date
             if score > best_score:
                 best, best_score = i, score
         return best if best_score >= _HEADLINE_MIN_SCORE else None
@@ -614,7 +675,7 @@ class _Layout:
             if standalone is not None and i > standalone:
                 lead = i
                 break
-            if split := split_dateline(self.lines[i].text):
+            if split := split_dateline(self.lines[i].text, colon=True):
                 self.dateline = (i, split[0])
                 self.lead_text = split[1]
                 lead = i
@@ -681,13 +742,27 @@ class _Layout:
 
     def _summary_box(self, start: int, lead: int | None) -> None:
         """An AI summary box ("Intinya sih...") above the lead: its points are not the story."""
-        for i in range(start, len(self.lines)):
+        n = len(self.lines)
+        for i in range(start, n):
             if self.fate[i] != "summary":
                 continue
-            end = lead if lead is not None and lead > i else i + 1 + _SUMMARY_MAX
-            for j in range(i + 1, min(end, len(self.lines))):
-                if self.fate[j] is None:
+            # the points are list items when the markup says so, else short lines
+            items = any(self.lines[j].hint == "item" for j in range(i + 1, min(i + 4, n)))
+            taken = 0
+            for j in range(i + 1, n):
+                if (lead is not None and j >= lead) or self.fate[j] in ("byline", "date"):
+                    break
+                text = self.lines[j].text
+                if self.fate[j] is not None:
+                    continue
+                if _AI_NOTE.search(text):  # "Ringkasan ini dibuat dengan bantuan AI"
                     self.fate[j] = "summary"
+                    continue
+                point = self.lines[j].hint == "item" if items else len(words(text)) <= 15
+                if not point or taken >= _SUMMARY_MAX:
+                    break
+                self.fate[j] = "summary"
+                taken += 1
             return
 
     def _teaser_runs(self, lead: int | None) -> None:

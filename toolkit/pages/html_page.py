@@ -6,6 +6,7 @@ timestamped meta tags). The lines then go through the same clutter rules as plai
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -15,9 +16,9 @@ import lxml.html
 import trafilatura
 
 from toolkit.errors import RejectedInput
-from toolkit.pages.bylines import is_person, parse_byline, split_names
+from toolkit.pages.bylines import is_person, name_line, parse_byline, person_names
 from toolkit.pages.clutter import Line
-from toolkit.pages.dates import find_printed_time, normalise_iso
+from toolkit.pages.dates import find_printed_time, normalise_iso, parse_zoneless_line
 from toolkit.pages.roles import normalise, similarity, strip_site_suffix, words
 
 _PUBLISHED_META = (
@@ -38,6 +39,7 @@ class HtmlPage:
     title: str | None = None
     authors: list[str] = field(default_factory=list)
     editor: str | None = None
+    subtitle: str | None = None
     url: str | None = None
     published_at: str | None = None
     captions: list[str] = field(default_factory=list)
@@ -63,6 +65,9 @@ def read_html(html: str) -> HtmlPage:
         tree = lxml.html.fromstring(html.encode("utf-8"))
     except (lxml.etree.LxmlError, ValueError):
         tree = None
+    if tree is not None:
+        for br in tree.iter("br"):  # "Editor: A<br>Selasa, ..." is two lines, not "ASelasa"
+            br.tail = "\n" + (br.tail or "")
     meta = PageMeta.read(tree, doc) if tree is not None else PageMeta()
     _choose(page, meta, doc)
     if tree is not None:
@@ -100,6 +105,7 @@ class PageMeta:
     editor: tuple[str, str] | None = None
     published: list[tuple[str, str]] = field(default_factory=list)  # (ISO time, source)
     site_words: set[str] = field(default_factory=set)
+    standfirst: str | None = None
 
     @classmethod
     def read(cls, tree: lxml.html.HtmlElement, doc: lxml.etree._Element) -> PageMeta:
@@ -123,10 +129,13 @@ class PageMeta:
             if key in metas:
                 meta.site_words |= set(normalise(metas[key]).split())
         for key in ("author", "article:author", "dc.creator", "content_author"):
-            if key in metas and not metas[key].startswith("http"):
-                names = [n for n in split_names(metas[key]) if is_person(n)]
-                if names:
-                    meta.persons.append((names, f"meta {key}"))
+            names = (
+                person_names(metas.get(key, ""))
+                if not metas.get(key, "http").startswith("http")
+                else []
+            )
+            if names:
+                meta.persons.append((names, f"meta {key}"))
         for key in _PUBLISHED_META:
             if key in metas and (value := normalise_iso(metas[key])):
                 meta.published.append((value, f"meta {key}"))
@@ -173,21 +182,43 @@ class PageMeta:
             if element.tag == "time" and (value := normalise_iso(element.get("datetime") or "")):
                 printed.append((value, "<time datetime>"))
                 continue
-            text = " ".join(element.text_content().split())
-            if not text or len(text) > 160:
+            content = element.text_content()
+            if len(content) > 400:
                 continue
-            if (found := find_printed_time(text)) and found.is_publication:
-                printed.append((found.iso, "printed"))
-            if byline := parse_byline(text):
-                authors += [byline.authors] if byline.authors else []
-                editors += [byline.editor] if byline.editor else []
+            marked = _CREDIT_CLASS.search(element.get("class") or "")
+            # a marked credit's parts may be names alone: <span class="name">A</span>
+            parts = [c.text_content() for c in element] if marked else []
+            for text in content.split("\n") + parts:
+                text = " ".join(text.split())
+                if not text or len(text) > 160:
+                    continue
+                if (found := find_printed_time(text)) and found.is_publication:
+                    printed.append((found.iso, "printed"))
+                elif marked and (zoneless := parse_zoneless_line(text)) and zoneless[1]:
+                    printed.append((zoneless[0], "printed"))
+                if byline := parse_byline(text):
+                    authors += [byline.authors] if byline.authors else []
+                    editors += [byline.editor] if byline.editor else []
+                elif marked and (names := name_line(text)):
+                    authors.append(names)  # <span class="author">NAME</span>
         if authors:
             at = 1 if self.persons and self.persons[0][1] == "json-ld author" else 0
             self.persons.insert(at, (authors[0], "printed byline"))
         if editors and self.editor is None:
             self.editor = (editors[0], "printed byline")
         self.published += printed[:1]
+        # a standfirst: the first element under the headline whose class names one
+        for element in elements[start + 1 : start + 12]:
+            if _STANDFIRST_CLASS.search(element.get("class") or ""):
+                text = " ".join(element.text_content().split())
+                if 5 <= len(words(text)) <= 60 and text.endswith((".", "!", "?")):
+                    self.standfirst = text
+                break
 
+
+_STANDFIRST_CLASS = re.compile(r"subtitle|sub-title|standfirst|excerpt|deck|lead|summary", re.I)
+# class names of the elements that hold a page's credits and dates
+_CREDIT_CLASS = re.compile(r"author|byline|penulis|reporter|writer|credit|date|time|publish", re.I)
 
 _ARTICLE_TYPES = frozenset(
     {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
@@ -207,14 +238,14 @@ def _ld_items(data: object) -> list[dict]:
 def _ld_names(value: object) -> list[str]:
     """Person names of a JSON-LD author/editor value; organisations are skipped."""
     if isinstance(value, str):
-        return split_names(value)
+        return person_names(value)
     if isinstance(value, list):
         return [n for part in value for n in _ld_names(part)]
     if isinstance(value, dict):
         if value.get("@type") == "Organization":
             return []
         name = value.get("name")
-        return split_names(name) if isinstance(name, str) else []
+        return person_names(name) if isinstance(name, str) else []
     return []
 
 
@@ -232,11 +263,14 @@ def _choose(page: HtmlPage, meta: PageMeta, doc: lxml.etree._Element) -> None:
     if meta.persons:
         page.authors, page.sources["authors"] = meta.persons[0]
     elif (author := doc.get("author")) and (
-        names := [n for n in (a.strip() for a in author.split(";")) if n and is_person(n)]
+        # trafilatura's guess, only when every part is a full name ("Views" is not)
+        names := [n for a in author.split(";") for n in person_names(a) if len(n.split()) >= 2]
     ):
         page.authors, page.sources["authors"] = names, "trafilatura"
     if meta.editor:
         page.editor, page.sources["editor"] = meta.editor
+    if meta.standfirst:
+        page.subtitle, page.sources["subtitle"] = meta.standfirst, "standfirst element"
     if meta.published:
         page.published_at, page.sources["published_at"] = meta.published[0]
 
@@ -252,6 +286,12 @@ def _lines(main: lxml.etree._Element):
             hint = None
         for lb in element.iter("lb"):
             lb.tail = "\n" + (lb.tail or "")
+        if tag == "list":  # one line per item: a list is not one run-on paragraph
+            for item in element.iter("item"):
+                text = " ".join("".join(item.itertext()).split())
+                if text:
+                    yield Line(text, "item")
+            continue
         for text in "".join(element.itertext()).split("\n"):
             if text.strip():
                 yield Line(text.strip(), hint)
