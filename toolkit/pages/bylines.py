@@ -247,9 +247,14 @@ def job_line(line: str) -> bool:
     return bool(_JOB_WORD.match(line.strip()))
 
 
+_BARE_LABEL = re.compile(rf"\s*(?P<label>{_AUTHOR_LABELS}|{_EDITOR_LABELS})\s*:?\s*", re.I)
+
+
 def bare_label(line: str) -> str | None:
     """ "Penulis" / "Editor:" alone on a line: the role of the name on the next line."""
-    match = re.fullmatch(rf"\s*(?P<label>{_AUTHOR_LABELS}|{_EDITOR_LABELS})\s*:?\s*", line, re.I)
+    if len(line) > 40:
+        return None
+    match = _BARE_LABEL.fullmatch(line)
     if not match:
         return None
     return "editor" if re.fullmatch(_EDITOR_LABELS, match["label"], re.I) else "author"

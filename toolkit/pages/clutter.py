@@ -171,15 +171,29 @@ _SENTENCE_END = re.compile(r"[.,;:\"”’')]$")
 
 # All rules as one alternation, tried in order at the line's start: the first rule that
 # matches the whole line names the reason, as a loop over LINE_RULES would, in one pass.
-_ALL_RULES = re.compile(
-    "|".join(f"(?P<r{k}>{pattern.pattern})" for k, (_, pattern) in enumerate(LINE_RULES)),
-    re.IGNORECASE,
-)
+# A rule that cannot match a line as long as this one is left out of its alternation
+# (long story paragraphs are most lines, and are tried against few rules).
+_LENGTH_TIERS = (0, 120, 240, 400, 800)
+
+
+def _max_width(pattern: re.Pattern[str]) -> int:
+    return re._parser.parse(pattern.pattern, pattern.flags).getwidth()[1]  # type: ignore[attr-defined]
+
+
+def _alternation(rules: list[tuple[int, re.Pattern[str]]]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?P<r{k}>{p.pattern})" for k, p in rules), re.IGNORECASE)
+
+
+_TIERED_RULES = [
+    _alternation([(k, p) for k, (_, p) in enumerate(LINE_RULES) if _max_width(p) >= tier])
+    for tier in _LENGTH_TIERS
+]
 
 
 def clutter_reason(line: str) -> str | None:
     """The reason this line is clutter, or None when it may be article text."""
-    match = _ALL_RULES.match(line)
+    tier = next(k for k in range(len(_LENGTH_TIERS) - 1, -1, -1) if len(line) >= _LENGTH_TIERS[k])
+    match = _TIERED_RULES[tier].match(line)
     if match is None or match.lastgroup is None:
         return None
     return LINE_RULES[int(match.lastgroup[1:])][0]
@@ -199,6 +213,11 @@ def is_caption(line: str) -> bool:
     """A photo caption: text closed by a photo credit, or opened by a caption marker."""
     if CAPTION_START.match(line):
         return True
+    tail = line[-120:]
+    if not (
+        line.endswith(")") or "/" in tail or "-" in tail or "Foto" in tail or "Acquire" in tail
+    ):
+        return False  # no credit at the end: spare the slow pattern
     if not CAPTION_LINE.match(line):
         return False
     # A body paragraph closed by agency or desk initials, "(ant/dil/jpnn)", "(ANTARA)",

@@ -80,6 +80,9 @@ _LIST_HEADER = re.compile(
     re.IGNORECASE,
 )
 _TEASER_LIST_MAX = 12
+_DIGIT = re.compile(r"\d")
+# Longer lines skip the credit and date grammars (none of their forms is this long)
+_LONG_LINE = 220
 _CREDIT_SPLIT = re.compile(r"\s+[•·|]\s+|\s+[-–—]\s+")
 _CLOSING_INITIALS = re.compile(r"^\([a-z]{2,5}(?:/[a-z]{2,5})+\)\s+(?P<rest>\S.*)$")
 # A mark closing the story's last paragraph: "... bangunan. ***", "... (***)", "[END]".
@@ -434,6 +437,17 @@ class _Layout:
                 if reason == "byline":
                     self.end_indices.append(i)
                 continue
+            if len(text) > _LONG_LINE and not any(p.match(text) for p in end_patterns):
+                # a paragraph this long is no credit, date or dateline: only a caption
+                if any(p.match(text) for p in self.profile.author_lines):
+                    self._byline(text)
+                    self.fate[i] = "byline"
+                elif (closing := _CLOSING_INITIALS.match(text)) and not is_prose(closing["rest"]):
+                    self.fate[i] = "byline"
+                    self.end_indices.append(i)
+                elif is_caption(text):
+                    self.fate[i] = "caption"
+                continue
             if self._byline(text) or self._credit_and_date(text):
                 self.fate[i] = "byline"
                 continue
@@ -471,8 +485,10 @@ class _Layout:
     def _credit_and_date(self, text: str) -> bool:
         """ "Citra Anindita • 19 Februari 2024 08:29", "Oleh: A - 12 Maret 2024 10:15 WIB":
         a name (or credit) and a date on one line, split by a bullet, bar or dash."""
+        if len(text) > 160 or not _DIGIT.search(text):
+            return False
         parts = [p.strip() for p in _CREDIT_SPLIT.split(text) if p.strip()]
-        if len(parts) < 2 or len(text) > 160:
+        if len(parts) < 2:
             return False
         when = None
         names: list[str] = []

@@ -109,8 +109,8 @@ def ends_sentence(text: str) -> bool:
     return bool(_TERMINAL.search(text))
 
 
-_PROSE_SAMPLE = 240
-_PUNCT = "\"'“”‘’()[]{}.,;:!?…-–—/*"
+_PROSE_SAMPLE = 200
+_ALPHA = re.compile(r"[^\W\d_]+")
 
 
 @lru_cache(maxsize=4096)
@@ -119,14 +119,16 @@ def is_prose(text: str) -> bool:
     has, and in sentence case (a Title Case line ending in "?" is a headline)."""
     if len(text) < 30 or not ends_sentence(text):
         return False
-    # the opening words say enough (and are cheap): whitespace tokens, punctuation stripped
-    tokens = [t.strip(_PUNCT) for t in text[:_PROSE_SAMPLE].split()]
-    tokens = [t for t in tokens if t and not t[0].isdigit()]
+    # the opening words say enough (and are cheap to read)
+    head = text[:_PROSE_SAMPLE]
+    tokens = _ALPHA.findall(head)
     if len(tokens) < 8:
         return False
+    folded = _ALPHA.findall(head.lower())
+    if len(folded) != len(tokens):
+        folded = [t.lower() for t in tokens]
     stop = stopwords()
-    folded = [t.casefold() for t in tokens]
-    density = sum(1 for t in folded if t in stop) / len(tokens)
+    density = sum(map(stop.__contains__, folded)) / len(tokens)
     content = [t for t, f in zip(tokens, folded, strict=True) if f not in _SMALL_WORDS]
     capitals = sum(1 for t in content if t[0].isupper()) / len(content) if content else 0.0
     return density >= 0.15 and capitals < 0.7
@@ -143,13 +145,10 @@ def title_case_ratio(text: str) -> float:
 
 def headline_shaped(text: str) -> bool:
     """Could be a headline: 3-25 words, no closing full stop, not a list of labels."""
+    if len(text) > 200:
+        return False
     found = words(text)
-    return (
-        3 <= len(found) <= 25
-        and len(text) <= 200
-        and not re.search(r"[.,;:]$", text)
-        and text[:1] not in "([-•*"
-    )
+    return 3 <= len(found) <= 25 and not re.search(r"[.,;:]$", text) and text[:1] not in "([-•*"
 
 
 def teaser_shaped(text: str) -> bool:
