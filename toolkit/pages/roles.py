@@ -110,7 +110,7 @@ def ends_sentence(text: str) -> bool:
 
 
 _PROSE_SAMPLE = 200
-_ALPHA = re.compile(r"[^\W\d_]+")
+_PUNCT = "\"'“”‘’()[]{}.,;:!?…-–—/*"
 
 
 @lru_cache(maxsize=4096)
@@ -121,12 +121,10 @@ def is_prose(text: str) -> bool:
         return False
     # the opening words say enough (and are cheap to read)
     head = text[:_PROSE_SAMPLE]
-    tokens = _ALPHA.findall(head)
+    tokens = [t for t in (w.strip(_PUNCT) for w in head.split()) if t and not t[0].isdigit()]
     if len(tokens) < 8:
         return False
-    folded = _ALPHA.findall(head.lower())
-    if len(folded) != len(tokens):
-        folded = [t.lower() for t in tokens]
+    folded = [t.lower() for t in tokens]
     stop = stopwords()
     density = sum(map(stop.__contains__, folded)) / len(tokens)
     content = [t for t, f in zip(tokens, folded, strict=True) if f not in _SMALL_WORDS]
