@@ -258,6 +258,53 @@ def test_an_unlabelled_teaser_run_after_the_story_is_dropped() -> None:
     assert _reasons(a)["Pelabuhan Perikanan Baru di Maluku Tengah Mulai Dibangun"] == "teaser"
 
 
+PORTAL_WITH_STANDFIRST = """Terpopuler: Tiga Desa di Lereng Merapi Gelar Latihan Evakuasi Bersama
+Warga tiga desa berlatih mengungsi dengan kendaraan bak terbuka menuju barak pengungsian.
+
+Andika Saputro
+Rabu, 8 Mei 2024 | 07:30 WIB
+Terpopuler: Tiga Desa di Lereng Merapi Gelar Latihan Evakuasi Bersama
+Warga menaiki truk saat latihan evakuasi di Cangkringan (Dok. BPBD Sleman)
+
+SuaraJogja.id - Ratusan warga dari tiga desa di lereng Merapi mengikuti latihan evakuasi yang digelar badan penanggulangan bencana daerah pada Selasa pagi.
+
+Baca Juga:Jalur Evakuasi Merapi Diperlebar Sebelum Musim Hujan
+
+Latihan dimulai dengan bunyi sirene dari pos pemantauan, lalu warga berkumpul di titik kumpul masing-masing dusun.
+
+Petugas mencatat waktu tempuh dari titik kumpul ke barak pengungsian untuk menilai kesiapan jalur evakuasi.
+Halaman:
+Editor: Rina Kartikasari
+Sumber: SuaraJogja.id
+"""
+
+SPLIT_DATELINE = """Megapolitan
+Pedagang Pasar Kramat Jati Keluhkan Atap Bocor
+Tim Redaksi
+JAKARTA, KABARKOTA.com
+– Pedagang di Pasar Kramat Jati mengeluhkan atap los sayur yang bocor setiap kali hujan turun sejak awal bulan.
+Pengelola pasar berjanji memperbaiki atap dalam dua pekan dan memindahkan sementara pedagang ke los kosong di lantai dua.
+2024 © PT Kabar Kota Media Network
+"""
+
+
+def test_standfirst_bare_name_and_bracketed_captions() -> None:
+    a = _extract(PORTAL_WITH_STANDFIRST)
+    assert a.title == "Terpopuler: Tiga Desa di Lereng Merapi Gelar Latihan Evakuasi Bersama"
+    assert a.subtitle and a.subtitle.startswith("Warga tiga desa berlatih")
+    assert a.authors == ["Andika Saputro"] and a.editor == "Rina Kartikasari"
+    assert a.published_at == "2024-05-08T07:30:00+07:00"
+    assert a.text.startswith("Ratusan warga dari tiga desa") and len(a.paragraphs) == 3
+    assert "Baca Juga" not in a.text and "Halaman" not in a.text and "Sumber" not in a.text
+
+
+def test_a_dateline_split_over_two_lines_is_cut_from_the_lead() -> None:
+    a = _extract(SPLIT_DATELINE)
+    assert a.title == "Pedagang Pasar Kramat Jati Keluhkan Atap Bocor"
+    assert a.text.startswith("Pedagang di Pasar Kramat Jati mengeluhkan")
+    assert "©" not in a.text and len(a.paragraphs) == 2
+
+
 def test_no_title_is_invented_for_a_page_without_evidence() -> None:
     page = (
         "Pasar Malam Kembali Dibuka di Alun-alun\n"

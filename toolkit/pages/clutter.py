@@ -97,13 +97,13 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
     *_rules(
         "pagination",
         r"Halaman \d+ dari \d+|\d+ dari \d+ halaman|Halaman \d+|Halaman ?:? ?(?:\d+ ?)+",
-        r"Halaman (?:selanjutnya|berikutnya|sebelumnya)",
+        r"Halaman (?:selanjutnya|berikutnya|sebelumnya)|Halaman\s*:|Halaman \d+/\d+",
         r"Selanjutnya|Sebelumnya|Next|Prev|Berikutnya",
         r"(?:\d+ ){1,9}\d+|(?:\d+ )*(?:Next|Selanjutnya|»|›)",
     ),
     *_rules(
         "footer",
-        r"(?:©|\(c\)|Copyright|Hak ?cipta).*",
+        r"(?:©|\(c\)|Copyright|Hak ?cipta).*|\d{4}\s*©.*|Version \d+(?:\.\d+)+",
         r".{0,80}\bAll Rights? Reserved\.?.*",
         r"Tautan sumber|Sumber tautan|Komentar(?: \(\d+\))?|Tulis komentar|Kirim komentar",
         r"Sumber: [\w.-]+\.(?:com|id|co\.id|net)",
@@ -142,7 +142,8 @@ CREDIT_LINE = re.compile(
 CAPTION_LINE = re.compile(
     rf"^.{{8,}}?(?:\((?:[^()]*(?:{_AGENCIES})[^()]*|[^()]*/[^()]*)\)(?: ?\([^()]*\))?"
     rf"|\bFoto ?: ?[\w ./-]{{1,50}}|\bAcquire Licensing Rights"
-    rf"|[.)]\s*/?\s*(?:{_AGENCIES}|[A-Z][\w.]*)(?:[/-][A-Z][\w.]*(?: [A-Z][\w.]*){{0,3}}){{1,3}})$"
+    rf"|[.)]\s*/?\s*(?:{_AGENCIES}|[A-Z][\w.]*)(?:[/-][A-Z][\w.]*(?: [A-Z][\w.]*){{0,3}}){{1,3}}"
+    rf"|\[[^\[\]]*/[^\[\]]*\]|\s/[^/]{{2,60}}(?:/[^/]{{2,60}})*/)$"
 )
 CAPTION_START = re.compile(
     r"^(?:\(FILES?\)|FILE PHOTO|FOTO ?:|Foto ?:|Ilustrasi ?:)", re.IGNORECASE
@@ -158,8 +159,12 @@ DATELINE = re.compile(
     rf"|{_PLACE} \((?:ANTARA|Antara|ANTARA News)\)"
     rf"|{_PLACE}(?: \([\w.]+\))?)(?:\s?[-–—]{{1,2}}(?: |$)|[–—](?=[A-Z]))"
 )
-# A standalone dateline line ("Jakarta -") must be short: a place and a dash, nothing else.
-STANDALONE_DATELINE = re.compile(rf"^(?:{_PLACE}|{_SITE}(?:, ?{_PLACE})?)\s?[-–—]{{1,2}}$")
+# A standalone dateline line ("Jakarta -") must be short: a place and a dash, nothing else;
+# with the site named, the dash may open the next line ("JAKARTA, KOMPAS.com" / "– Aksi").
+STANDALONE_DATELINE = re.compile(
+    rf"^(?:(?:{_PLACE}|{_SITE}(?:, ?{_PLACE})?)\s?[-–—]{{1,2}}"
+    rf"|{_PLACE}, {_SITE}|{_SITE}, {_PLACE})$"
+)
 
 _DESK = re.compile(
     r"^(?:[a-z]{2,12}|[A-Z]{2,6}|ANTARA|Antara)(?:[/-](?:[a-z]{1,12}|[A-Z0-9]{1,6}))*$"

@@ -564,7 +564,11 @@ class _Layout:
                 self._add_authors(names)
 
     def _pair_captions(self) -> None:
-        """A caption printed twice, the second time with its credit (Tribun's layout)."""
+        """A caption printed twice, the second time with its credit (Tribun's layout); a
+        line printed twice in a row (a caption and its alt text) is kept once."""
+        for i in range(1, len(self.lines)):
+            if self.fate[i] is None and self.lines[i].text == self.lines[i - 1].text:
+                self.fate[i] = "repeated"
         n = _CAPTION_PAIR_PREFIX
         for i in range(len(self.lines) - 1):
             a, b = self.lines[i].text, self.lines[i + 1].text
@@ -690,6 +694,9 @@ class _Layout:
         for i in candidates[:_LEAD_SEARCH]:
             if standalone is not None and i > standalone:
                 lead = i
+                text = self.lines[i].text
+                if text[:1] in "-–—" and (rest := text.lstrip("-–— ")):
+                    self.dateline, self.lead_text = (i, text[: len(text) - len(rest)].strip()), rest
                 break
             if split := split_dateline(self.lines[i].text, colon=True):
                 self.dateline = (i, split[0])
