@@ -876,11 +876,6 @@ class _Layout:
         return body
 
     @property
-    def kinds(self) -> list[tuple[str, str]]:
-        """(line, role) for every line of the page: what `inspect --roles` shows."""
-        return [(line.text, self.fate[i] or "body") for i, line in enumerate(self.lines)]
-
-    @property
     def captions(self) -> list[str]:
         seen = list(self.page.captions)
         for i, line in enumerate(self.lines):
