@@ -62,7 +62,7 @@ from toolkit.pages.roles import (
     words,
 )
 
-PARSER_VERSION = "1.0.0"
+PARSER_VERSION = "2.0.0"  # the generic page model: line roles, byline and date grammars
 DEFAULT_MAX_BYTES = 5_000_000
 DEFAULT_LANGUAGES = frozenset({"id"})
 MIN_BODY_WORDS = 15  # fewer words than this after cleaning is not an article
