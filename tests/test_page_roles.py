@@ -305,6 +305,24 @@ def test_a_dateline_split_over_two_lines_is_cut_from_the_lead() -> None:
     assert "©" not in a.text and len(a.paragraphs) == 2
 
 
+def test_separator_and_reading_time_lines_are_not_the_lead() -> None:
+    page = (
+        "kabarKOTA\n"
+        "Warga Depok Keluhkan Antrean Panjang di Kantor Samsat Baru\n"
+        "kabarKOTA\n"
+        "12 Februari 2024 10:15 WIB\n"
+        "·\n"
+        "waktu baca 2 menit\n"
+        "Antrean panjang terlihat di kantor samsat baru di Depok sejak pagi hari karena warga "
+        "ingin membayar pajak kendaraan sebelum jatuh tempo.\n"
+        "Petugas mengatakan sistem pembayaran sempat terganggu selama satu jam.\n"
+    )
+    a = _extract(page)
+    assert a.title == "Warga Depok Keluhkan Antrean Panjang di Kantor Samsat Baru"
+    assert a.text.startswith("Antrean panjang") and len(a.paragraphs) == 2
+    assert _reasons(a)["·"] == _reasons(a)["waktu baca 2 menit"] == "navigation"
+
+
 def test_no_title_is_invented_for_a_page_without_evidence() -> None:
     page = (
         "Pasar Malam Kembali Dibuka di Alun-alun\n"

@@ -68,7 +68,8 @@ LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"Mode (?:Gelap|Terang)|Dark Mode",
         r"Menuju konten utama|Skip to (?:main )?content|Teks Berjalan|Berita Terkini",
         r"Cari Berita Lain.{0,20}|Berita Lainnya di .{0,40}|Loading\W{0,3}|loading…",
-        r"\W{0,3}\d+ (?:menit|min) (?:baca|membaca|read)\W{0,3}",
+        r"\W{0,3}\d+ (?:menit|min) (?:baca|membaca|read)\W{0,3}|(?:waktu )?baca \d+ menit",
+        r"[^\w\s]{1,5}",  # a separator or icon left alone on its line: "·", "|", "***"
         r"Kembali|Back|Back to top|Muat (?:lebih banyak|lainnya)|Load more|Tampilkan lebih banyak",
         r"(?:Home|Beranda)(?: ?[>»/›] ?[\w .&-]{1,30}){1,5}",
     ),
