@@ -323,6 +323,21 @@ def test_separator_and_reading_time_lines_are_not_the_lead() -> None:
     assert _reasons(a)["·"] == _reasons(a)["waktu baca 2 menit"] == "navigation"
 
 
+def test_a_list_the_story_announces_is_kept() -> None:
+    page = TEASER_RUN.replace(
+        "Pengelola stasiun pengisian mengatakan kiriman solar dari depot tertunda karena cuaca "
+        "buruk di perairan Seram.",
+        "Pengelola menyebut tiga stasiun pengisian yang paling sering kehabisan solar:\n"
+        "Stasiun Pengisian Pelabuhan Tulehu Lama\n"
+        "Stasiun Pengisian Dermaga Galala Baru\n"
+        "Stasiun Pengisian Pantai Waai Utara\n"
+        "Kiriman solar dari depot tertunda karena cuaca buruk di perairan Seram.",
+    )
+    a = _extract(page)
+    assert "Stasiun Pengisian Dermaga Galala Baru" in a.text
+    assert "Harga Ikan Tongkol" not in a.text  # the unannounced run after the story still goes
+
+
 def test_no_title_is_invented_for_a_page_without_evidence() -> None:
     page = (
         "Pasar Malam Kembali Dibuka di Alun-alun\n"

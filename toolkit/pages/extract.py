@@ -81,6 +81,7 @@ _LIST_HEADER = re.compile(
 )
 _TEASER_LIST_MAX = 12
 _DIGIT = re.compile(r"\d")
+_LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[-•*·])\s")
 # Longer lines skip the credit and date grammars (none of their forms is this long)
 _LONG_LINE = 220
 _CREDIT_SPLIT = re.compile(r"\s+[•·|]\s+|\s+[-–—]\s+")
@@ -802,7 +803,7 @@ class _Layout:
             long_enough = len(run) >= 3 or (
                 len(run) == 2 and all(len(words(self.lines[j].text)) >= 4 for j in run)
             )
-            if long_enough:
+            if long_enough and not self._announced_list(run):
                 for j in run:
                     self.fate[j] = "teaser"
             run = []
@@ -815,6 +816,13 @@ class _Layout:
                         self.fate[i] = "navigation"
                     elif teaser_shaped(text):
                         self.fate[i] = "teaser"
+
+    def _announced_list(self, run: list[int]) -> bool:
+        """A list the story announces ("Berikut daftarnya:") or numbers is the story's own."""
+        before = next((j for j in range(run[0] - 1, -1, -1) if self.fate[j] is None), None)
+        if before is not None and self.lines[before].text.rstrip().endswith(":"):
+            return True
+        return all(_LIST_ITEM.match(self.lines[j].text) for j in run)
 
     def _last_prose(self) -> int | None:
         for i in range(len(self.lines) - 1, -1, -1):
