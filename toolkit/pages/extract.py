@@ -808,14 +808,19 @@ class _Layout:
                     self.fate[j] = "teaser"
             run = []
         last = self._last_prose()
-        if last is not None:
-            for i in body:
-                if i > last and self.fate[i] is None:
-                    text = self.lines[i].text
-                    if label_shaped(text) or (text.endswith(":") and len(text) <= 80):
-                        self.fate[i] = "navigation"
-                    elif teaser_shaped(text):
-                        self.fate[i] = "teaser"
+        if last is None:
+            return
+        trailing = [i for i in body if i > last and self.fate[i] is None]
+        teasers = [i for i in trailing if teaser_shaped(self.lines[i].text)]
+        for i in trailing:
+            text = self.lines[i].text
+            if (label_shaped(text) and len(words(text)) <= 2) or (
+                text.endswith(":") and len(text) <= 80
+            ):
+                self.fate[i] = "navigation"  # "Tag", "Kabar Daerah", "Video Terbaru:"
+            elif i in teasers and len(teasers) >= 2:
+                # several headlines after the story: a list; one alone may be its last line
+                self.fate[i] = "teaser"
 
     def _announced_list(self, run: list[int]) -> bool:
         """A list the story announces ("Berikut daftarnya:") or numbers is the story's own."""
