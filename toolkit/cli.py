@@ -442,10 +442,54 @@ def studio_status(as_json: bool) -> None:
         click.get_current_context().exit(1)
 
 
+@studio.group("users")
+def studio_users() -> None:
+    """Annotator accounts on the Label Studio server.
+
+    \b
+    Example:
+        toolkit studio users add ana@example.org
+    """
+
+
+@studio_users.command("add")
+@click.argument("email")
+@click.option("--url", help="Label Studio URL [$LABEL_STUDIO_URL, else `studio up`'s].")
+@click.option("--api-key", help="Admin's token [$LABEL_STUDIO_API_KEY, else `studio up`'s].")
+@click.option("--print-password", is_flag=True, help="Also print the password, once.")
+def studio_users_add(
+    email: str, url: str | None, api_key: str | None, print_password: bool
+) -> None:
+    """Create an annotator account (through the organisation's invite link).
+
+    The generated password is kept in $TOOLKIT_HOME/studio-users.json, readable by
+    you only; pass it to the annotator yourself.
+
+    \b
+    Example:
+        toolkit studio users add ana@example.org
+    """
+    from toolkit.studio.client import connect
+    from toolkit.studio.users import add_user, users_file
+
+    with library_errors():
+        made = add_user(connect(url, api_key), email)
+    click.echo(f"added annotator {made.email} (user {made.user_id}); they log in at the server URL")
+    if print_password:
+        click.echo(f"password: {made.password}")
+    else:
+        click.echo(f"password kept in {users_file()} (readable by you only)")
+
+
 @cli.command()
 @click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @studio_options
 @click.option("--batch-size", default=2000, show_default=True, help="Tasks per import request.")
+@click.option(
+    "--annotators-per-task",
+    type=click.IntRange(min=1),
+    help="Different annotators each article goes to [the project's, 1 for a new one].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def push(
     release_dir: Path,
@@ -453,6 +497,7 @@ def push(
     url: str | None,
     api_key: str | None,
     batch_size: int,
+    annotators_per_task: int | None,
     as_json: bool,
 ) -> None:
     """Send a release's articles to Label Studio as tasks, idempotently.
@@ -480,6 +525,7 @@ def push(
             project_title=project,
             batch_size=batch_size,
             cache_dir=toolkit_home() / "push-cache",
+            annotators_per_task=annotators_per_task,
         )
         with contextlib.ExitStack() as stack:
             bar = None
@@ -508,6 +554,7 @@ def push(
         ],
         "duplicated": result.duplicated,
         "config_updated": result.config_updated,
+        "settings_updated": result.settings_updated,
     }
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -518,6 +565,8 @@ def push(
     )
     if result.config_updated:
         click.echo("labeling config updated from schemas/labels.yaml")
+    if result.settings_updated:
+        click.echo(f"project settings updated: {', '.join(result.settings_updated)}")
     for c in result.changed:
         ids = ", ".join(map(str, c.task_ids))
         click.echo(f"  changed since pushed (task {ids} left as is): {c.article_id}")

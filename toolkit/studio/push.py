@@ -35,7 +35,9 @@ from toolkit.batches import batched
 from toolkit.dataset.shards import ROWS_PER_GROUP
 from toolkit.errors import ReleaseError, StudioError
 from toolkit.studio.client import StudioClient, TransientStudioError
+from toolkit.studio.display import display_date
 from toolkit.studio.label_config import build_label_config
+from toolkit.studio.queue import QueueSettings, apply_settings
 
 LIST_PAGE_SIZE = 5000  # tasks per listing request: large pages, only id and meta
 # Tasks per import request. Each batch is atomic on the server; 2000 articles (~9 MB) take
@@ -72,6 +74,7 @@ class PushResult:
     # Article ids held by more than one task (made outside the toolkit): reported, kept.
     duplicated: dict[str, list[int]] = field(default_factory=dict)
     used_cache: bool = False
+    settings_updated: list[str] = field(default_factory=list)  # queue/instruction fields set
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ def task_for(row: dict[str, Any], version: str) -> dict[str, Any]:
             "title": row.get("title") or "",
             "publisher": row.get("publisher") or "",
             "published_at": published or "",
+            "published_display": display_date(published),
             "url": row.get("url") or "",
             "article_id": row["id"],
         },
@@ -380,15 +384,21 @@ def push_release(
     project_title: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     cache_dir: Path | None = None,
+    annotators_per_task: int | None = None,
+    instructions: str = "",
 ) -> Iterator[PushEvent]:
     """Push every article of the release as a task; yields progress, last a `done` event
-    whose `result` is the PushResult. `cache_dir` enables the listing cache (see above)."""
+    whose `result` is the PushResult. `cache_dir` enables the listing cache (see above).
+    `annotators_per_task` (None: keep the project's) and `instructions` set how the
+    project's queue hands out tasks (`queue.QueueSettings`)."""
     if batch_size < 1:
         raise StudioError(f"batch size must be at least 1, not {batch_size}")
+    queue = QueueSettings(annotators_per_task, instructions)  # checked before any request
     name, version, hashes = release_index(Path(release_dir))
     title = project_title or name
     pid, created, updated = ensure_project(client, title, build_label_config())
     result = PushResult(client.url, pid, title, version, created, updated)
+    result.settings_updated = sorted(apply_settings(client, pid, queue))
     verb = "created" if created else "found"
     yield PushEvent("project", message=f"{verb} project {pid} {title!r}")
 
