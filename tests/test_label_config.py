@@ -10,12 +10,15 @@ import pytest
 
 from toolkit.dataset.schema import label_names, label_set
 from toolkit.errors import SchemaError, StudioError
+from toolkit.studio.display import display_date
 from toolkit.studio.label_config import (
     ENTITY_CONTROL,
     ENTITY_STANCE_CONTROL,
+    RESERVED_KEYS,
     TEXT_NAME,
     build_label_config,
     control_for_target,
+    hotkeys,
     target_controls,
     target_for_control,
 )
@@ -39,17 +42,75 @@ def test_config_holds_every_entity_type_stance_and_target() -> None:
     assert [el.get("value") for el in entity] == list(label_names("entity_types"))
     assert [el.get("hotkey") for el in entity] == [t["hotkey"] for t in label_set()["entity_types"]]
     stances = list(label_names("stances"))
+    region_stances = [s["name"] for s in label_set()["stances"] if not s.get("document_only")]
+    assert region_stances == ["FAVOR", "AGAINST", "NONE"]
+    assert stances == [*region_stances, "NOT_DISCUSSED"]
     per_region = found[ENTITY_STANCE_CONTROL]
-    assert per_region.get("perRegion") == "true"
-    assert [el.get("value") for el in per_region] == stances
+    assert per_region.get("perRegion") == "true" and per_region.get("required") == "true"
+    assert [el.get("value") for el in per_region] == region_stances
     for target in label_names("stance_targets"):
         choices = found[control_for_target(target)]
         assert choices.get("perRegion") is None  # document level
+        assert choices.get("required") == "true"  # a missing row means "not annotated"
         assert [el.get("value") for el in choices] == stances
     text = [el for el in ET.fromstring(xml).iter("Text")]
     assert [(t.get("name"), t.get("value")) for t in text] == [(TEXT_NAME, "$text")]
     headers = [h.get("value") for h in ET.fromstring(xml).iter("Header")]
-    assert headers[:3] == ["$title", "$publisher", "$published_at"]
+    assert headers[:3] == ["$title", "$publisher", "$published_display"]
+
+
+def parents(root: ET.Element) -> dict[ET.Element, ET.Element]:
+    return {child: parent for parent in root.iter() for child in parent}
+
+
+def test_layout_keeps_labels_and_stances_in_view_and_tells_them_apart() -> None:
+    root = ET.fromstring(build_label_config())
+    up = parents(root)
+    labels = next(el for el in root.iter("Labels"))
+    assert "position: sticky" in up[labels].get("style", "")  # the label bar stays in view
+    text = next(root.iter("Text"))
+    assert "overflow-y: auto" in up[text].get("style", "")  # the article scrolls in its box
+    named = {el.get("name"): el for el in root.iter() if el.tag in ("Labels", "Choices")}
+    box = up[named[ENTITY_STANCE_CONTROL]]
+    assert box.get("visibleWhen") == "region-selected"
+    hint = next(v for v in root.iter("View") if v.get("visibleWhen") == "no-region-selected")
+    assert "click a marked entity" in next(hint.iter("Header")).get("value")
+    # the entity stance and the document stances sit in the same sticky column, in boxes
+    # that look different (amber vs blue)
+    column = up[box]
+    assert "position: sticky" in column.get("style", "")
+    target_box = up[named["stance_rusia"]]
+    assert up[target_box] is column
+    assert "#E69F00" in box.get("style") and "#0072B2" in target_box.get("style")
+
+
+def test_every_control_has_its_own_explicit_hotkey() -> None:
+    root = ET.fromstring(build_label_config())
+    keys = [el.get("hotkey") for el in root.iter() if el.tag in ("Label", "Choice")]
+    assert all(keys) and len(keys) == len(set(keys)), keys
+    assert not set(keys) & RESERVED_KEYS
+    region = [c.get("hotkey") for c in controls(ET.tostring(root, encoding="unicode"))[
+        ENTITY_STANCE_CONTROL]]  # fmt: skip
+    assert region == ["1", "2", "3"]
+    keys_of = hotkeys()
+    assert keys_of.targets[("Rusia", "FAVOR")] == "4"
+    assert keys_of.targets[("Rusia", "NOT_DISCUSSED")] == "7"
+    # A label set with more targets than keys: the rest get none (never a duplicate).
+    many = _labels(stance_targets=[{"name": f"T{i}"} for i in range(12)])
+    got = [v for v in hotkeys(many).targets.values() if v]
+    assert len(got) == len(set(got)) and None in hotkeys(many).targets.values()
+    with pytest.raises(SchemaError, match="clash"):
+        build_label_config(_labels(entity_types=[{"name": "PER", "hotkey": "1"}]))
+    with pytest.raises(SchemaError, match="clash"):
+        build_label_config(_labels(entity_types=[{"name": "PER", "hotkey": "u"}]))
+
+
+def test_published_date_is_shown_as_the_papers_print_it() -> None:
+    assert display_date("2023-09-20T20:02:00+07:00") == "Rabu, 20 Sep 2023 20:02 WIB"
+    assert display_date("2023-12-03T07:05:00+08:00") == "Minggu, 3 Des 2023 07:05 WITA"
+    assert display_date("2023-08-17T09:00:00+09:00") == "Kamis, 17 Agu 2023 09:00 WIT"
+    assert display_date("2023-09-20T13:02:00+00:00") == "Rabu, 20 Sep 2023 13:02 UTC+00:00"
+    assert display_date("") == display_date(None) == display_date("kemarin") == ""
 
 
 def test_config_is_deterministic() -> None:
@@ -115,7 +176,7 @@ def test_server_accepts_the_config_and_sees_every_type_and_target(studio: Studio
     parsed = client.sdk.projects.get(pid).parsed_label_config
     assert parsed[ENTITY_CONTROL]["type"] == "Labels"
     assert parsed[ENTITY_CONTROL]["labels"] == list(label_names("entity_types"))
-    assert parsed[ENTITY_STANCE_CONTROL]["labels"] == list(label_names("stances"))
+    assert parsed[ENTITY_STANCE_CONTROL]["labels"] == ["FAVOR", "AGAINST", "NONE"]
     for control, target in target_controls().items():
         assert parsed[control]["type"] == "Choices", target
         assert parsed[control]["labels"] == list(label_names("stances"))

@@ -103,6 +103,7 @@ def test_entity_rows_exact(rows, export):
             "stance": stance,
             "relocated": relocated,
             "gold": False,
+            "ground_truth": False,
             "region_id": region,
             **who,
         }
@@ -132,6 +133,7 @@ def test_entity_rows_exact(rows, export):
         "stance",
         "relocated",
         "gold",
+        "ground_truth",
         "annotator",
         "annotation_id",
         "task_id",

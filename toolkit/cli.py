@@ -299,6 +299,7 @@ def pull(
         "counts": counts,
         "quarantine_reasons": quarantined,
         "agreement": result.tables.agreement.as_dict(),
+        "open_disagreements": len({d.task_id for d in result.disagreements if not d.settled}),
     }
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -316,26 +317,44 @@ def pull(
         click.echo(f"  quarantined {reason}: {n}")
     if counts["ner_skipped"]:
         click.echo(f"  ner: {counts['ner_skipped']} gold spans not token-aligned, not tagged")
+    if summary["open_disagreements"]:
+        click.echo(
+            f"{summary['open_disagreements']} task(s) with open disagreements: see the "
+            f"'Disagreements' tab of the project, or `toolkit report {release_dir}`"
+        )
     _echo_release(rel, "labels unchanged")
 
 
 @cli.command()
 @click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def report(release_dir: Path, as_json: bool) -> None:
-    """Label statistics and inter-annotator agreement of a release.
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report as one self-contained HTML page with charts.",
+)
+def report(release_dir: Path, as_json: bool, html_file: Path | None) -> None:
+    """Label counts, annotator progress, agreement and open disagreements of a release.
 
-    Krippendorff's alpha (nominal) per stance target and pairwise span F1 (exact and
-    overlap) over articles with two or more annotators.
+    Krippendorff's alpha (nominal) per stance target and pairwise span F1 per entity
+    type, over articles with two or more annotators, each with the number of items it
+    rests on. A disagreement is open until a reviewer marks one of the article's
+    annotations as ground truth in Label Studio (the "Disagreements" tab lists them).
 
     \b
     Example:
         toolkit report dist/news --json
+        toolkit report dist/news --html report.html
     """
-    from toolkit.labels.pull import report as label_report
+    from toolkit.labels.report import build_report
 
     with library_errors():
-        rep = label_report(release_dir)
+        rep = build_report(release_dir)
+    if html_file is not None:
+        from toolkit.labels.report_html import render_html
+
+        html_file.write_text(render_html(rep, f"{release_dir.name} {rep.version}"), "utf-8")
     if as_json:
         click.echo(json.dumps(rep.as_dict(), indent=2, ensure_ascii=False))
         return
@@ -344,9 +363,19 @@ def report(release_dir: Path, as_json: bool) -> None:
         return "undefined" if value is None else f"{value:.3f}"
 
     counts = ", ".join(f"{k} {v}" for k, v in rep.counts.items())
-    click.echo(f"{release_dir} {rep.version}: {counts}")
+    click.echo(f"{release_dir} {rep.version}: {rep.articles} articles; {counts}")
     for reason, n in sorted(rep.quarantine_reasons.items()):
         click.echo(f"  quarantined {reason}: {n}")
+    mentions = (f"{t} {c['mentions']} ({c['gold']} gold)" for t, c in rep.entity_types.items())
+    click.echo("entity mentions: " + ", ".join(mentions))
+    for target, by_stance in rep.targets.items():
+        click.echo(f"  {target}: " + ", ".join(f"{s} {n}" for s, n in by_stance.items()))
+    click.echo("annotators:")
+    for a in rep.annotators:
+        click.echo(
+            f"  {a['annotator']}: {a['done']}/{a['total']} articles, {a['annotations']} "
+            f"annotation(s), {a['entity_rows']} entity rows, {a['stance_rows']} stance rows"
+        )
     agree = rep.agreement
     click.echo(f"agreement over {agree.articles} articles with two or more annotators:")
     for t in agree.stance:
@@ -355,6 +384,16 @@ def report(release_dir: Path, as_json: bool) -> None:
         f"  entity span F1 over {agree.entity_pairs} pairs: exact {fmt(agree.entity_f1_exact)}, "
         f"overlap {fmt(agree.entity_f1_overlap)}"
     )
+    for t in rep.type_agreement:
+        click.echo(f"  entity {t.entity_type}: exact F1 {fmt(t.f1_exact)} ({t.mentions} mentions)")
+    opened = rep.open_disagreements
+    settled = len(rep.disagreements) - len(opened)
+    click.echo(f"disagreements: {len(opened)} open, {settled} settled")
+    for d in opened:
+        values = "; ".join(f"{who}: {v}" for who, v in d.values)
+        click.echo(f"  task {d.task_id} ({d.article_id}) {d.kind} {d.what}: {values}")
+    if html_file is not None:
+        click.echo(f"wrote {html_file}")
 
 
 @cli.group()

@@ -137,6 +137,7 @@ def _annotation_rows(
         "created_at": parse_time(ann.get("created_at")),
         "updated_at": parse_time(ann.get("updated_at")),
         "lead_time": float(ann["lead_time"]) if ann.get("lead_time") is not None else None,
+        "ground_truth": bool(ann.get("ground_truth")),
     }
     groups = _group_results(ann.get("result") or [], controls)
     article = articles.get(article_id) if article_id else None
@@ -244,6 +245,7 @@ def _entity_row(
             "stance": stance,
             "relocated": check.relocated,
             "gold": False,
+            "ground_truth": base["ground_truth"],
             **_order(base, "annotator", "annotation_id", "task_id"),
             "region_id": str(span["id"]),
             **_order(base, "created_at", "updated_at", "lead_time"),
@@ -262,6 +264,7 @@ def _stance_row(item: dict, target: str, base: dict, out: LabelRows) -> None:
             "target": target,
             "stance": stance,
             "gold": False,
+            "ground_truth": base["ground_truth"],
             **_order(base, "annotator", "annotation_id", "task_id"),
             **_order(base, "created_at", "updated_at", "lead_time"),
         }

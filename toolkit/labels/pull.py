@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +19,20 @@ from toolkit.dataset import release
 from toolkit.dataset.schema import config_schema, label_names
 from toolkit.errors import ReleaseError
 from toolkit.labels.agreement import Agreement, agreement
+from toolkit.labels.disagreements import Disagreement, find_disagreements
 from toolkit.labels.export import ArticleText
 from toolkit.labels.tables import PullTables, annotations_from_rows, build_tables, card_sections
 from toolkit.studio.client import connect
 from toolkit.studio.fetch import DEFAULT_PAGE_SIZE, ExportStream, fetch_users, find_project
+from toolkit.studio.review import show_disagreements
 
 
 @dataclass
 class PullResult:
     release: release.ReleaseResult
     tables: PullTables
+    disagreements: list[Disagreement] = field(default_factory=list)
+    review_view: int | None = None  # the Data Manager tab listing the open ones
 
 
 def release_articles(release_dir: Path) -> dict[str, ArticleText]:
@@ -65,7 +69,10 @@ def pull(
         date=date,
         split_column={"ner": "id"},
     )
-    return PullResult(result, built)
+    rows = built.rows
+    found = find_disagreements(rows.entities, rows.stance, rows.annotations)
+    view = show_disagreements(client, project_id, {d.task_id for d in found if not d.settled})
+    return PullResult(result, built, found, view)
 
 
 @dataclass

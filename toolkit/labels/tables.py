@@ -111,7 +111,7 @@ def annotations_from_rows(*tables: Iterable[Mapping[str, Any]]) -> list[Annotati
                     r["article_id"],
                     r["annotator"],
                     r["updated_at"],
-                    False,
+                    bool(r.get("ground_truth")),
                 ),
             )
     return list(seen.values())
