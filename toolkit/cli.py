@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +38,48 @@ def _echo_release(result: ReleaseResult, unchanged: str) -> None:
         click.echo(f"{unchanged} since {result.previous_version}: no new version made")
     else:
         click.echo(f"released {result.version} ({result.bump}) in {result.out}")
+
+
+class StageProgress:
+    """Progress of a command's stages on stderr: a tqdm bar per stage on a terminal; off
+    one (logs, pipes), one plain line per stage when it ends, e.g. `extract: 5 pages`."""
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+        self.tty = sys.stderr.isatty()
+        self.stage: str | None = None
+        self.done = self.total = 0
+        self.bar = None
+
+    def update(self, stage: str, done: int, total: int = 0) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            if self.tty:
+                from tqdm import tqdm
+
+                self.bar = tqdm(desc=stage, total=total or None, unit=f" {self.unit}",
+                                file=sys.stderr, leave=True)  # fmt: skip
+        self.done, self.total = done, total
+        if self.bar is not None:
+            if total and self.bar.total != total:
+                self.bar.total = total
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        elif self.stage is not None:
+            of = f"/{self.total}" if self.total else ""
+            click.echo(f"{self.stage}: {self.done}{of} {self.unit}", err=True)
+        self.stage = None
+
+    def __enter__(self) -> StageProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def studio_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -185,15 +228,12 @@ def build(
             workers=workers,
             max_bytes=max_bytes,
         )
-        shown = False
-        for event in events:
-            if isinstance(event, Progress):
-                click.echo(f"\r{event.stage}: {event.done} pages", nl=False, err=True)
-                shown = True
-            else:
-                result = event
-        if shown:
-            click.echo(err=True)
+        with StageProgress("pages") as progress:
+            for event in events:
+                if isinstance(event, Progress):
+                    progress.update(event.stage, event.done)
+                else:
+                    result = event
     assert result is not None
     summary = {
         "out": str(result.out),
@@ -284,9 +324,14 @@ def pull(
     """
     from toolkit.labels.pull import pull as pull_labels
 
-    with library_errors():
+    with library_errors(), StageProgress("tasks") as progress:
         result = pull_labels(
-            release_dir, project=project, url=url, api_key=api_key, page_size=page_size
+            release_dir,
+            project=project,
+            url=url,
+            api_key=api_key,
+            page_size=page_size,
+            progress=progress.update,
         )
     counts, rel = result.tables.counts, result.release
     quarantined: dict[str, int] = {}
@@ -566,17 +611,14 @@ def push(
             cache_dir=toolkit_home() / "push-cache",
             annotators_per_task=annotators_per_task,
         )
-        with contextlib.ExitStack() as stack:
-            bar = None
+        with StageProgress("tasks") as progress:
             for event in events:
-                if event.stage == "importing" and event.total:
-                    stderr = click.get_text_stream("stderr")
-                    bar = stack.enter_context(
-                        click.progressbar(length=event.total, label="importing", file=stderr)
-                    )
-                elif event.stage == "imported" and bar is not None:
-                    bar.update(event.done - bar.pos)
+                if event.stage == "listing":
+                    progress.update("listing", event.done, event.total)
+                elif event.stage in ("importing", "imported") and event.total:
+                    progress.update("importing", event.done, event.total)
                 elif event.stage in ("project", "listed"):
+                    progress.close()
                     click.echo(event.message, err=True)
                 if event.result is not None:
                     result = event.result

@@ -10,7 +10,7 @@ read and each page is turned into rows, and only rows outlive their page.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,9 +51,11 @@ def pull(
     page_size: int = DEFAULT_PAGE_SIZE,
     client_options: dict[str, Any] | None = None,
     date: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> PullResult:
     """Export the project, check every label against the release's texts, and release
-    the label configs as the next version (none if nothing changed)."""
+    the label configs as the next version (none if nothing changed). `progress(stage,
+    done, total)` is told of every exported task (total 0 while still unknown)."""
     release_dir = Path(release_dir)
     title = project or release.dataset_name(release_dir)
     client = connect(url, api_key, **(client_options or {}))
@@ -61,7 +63,8 @@ def pull(
     users = fetch_users(client)
     with ExportStream(client, project_id, page_size=page_size) as tasks:
         articles = release_articles(release_dir)  # while the first pages download
-        built = build_tables(tasks, articles, users)
+        counted = tasks if progress is None else _counted(tasks, progress)
+        built = build_tables(counted, articles, users)
     result = release.release_tables(
         release_dir,
         built.tables,
@@ -73,6 +76,14 @@ def pull(
     found = find_disagreements(rows.entities, rows.stance, rows.annotations)
     view = show_disagreements(client, project_id, {d.task_id for d in found if not d.settled})
     return PullResult(result, built, found, view)
+
+
+def _counted(
+    tasks: ExportStream, progress: Callable[[str, int, int], None]
+) -> Iterator[dict[str, Any]]:
+    for done, task in enumerate(tasks, start=1):
+        progress("exporting", done, tasks.expected or 0)
+        yield task
 
 
 @dataclass

@@ -168,6 +168,7 @@ class ExportStream:
         self, client: StudioClient, project_id: int, *, page_size: int = DEFAULT_PAGE_SIZE
     ) -> None:
         self.project_id = project_id
+        self.expected: int | None = None  # the task count, once the first page is planned
         self._pages: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH)
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -198,7 +199,7 @@ class ExportStream:
                 if isinstance(item, BaseException):
                     raise item
                 if isinstance(item, int):
-                    expected = item
+                    expected = self.expected = item
                     continue
                 chunk, raw = item
                 del item
