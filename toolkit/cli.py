@@ -479,7 +479,9 @@ def studio_up(port: int, host: str, data_dir: Path | None) -> None:
         for event in studio_server.up(port=port, host=host, data_dir=data_dir):
             click.echo(event.message, err=event.stage not in ("up", "already-up"))
     path = studio_server.config_path()
-    click.echo(f"open {event.url} and log in with the username and password in {path}")
+    config = studio_server.read_config()
+    user = config.username if config is not None else "the username"
+    click.echo(f"open {event.url} and log in as {user} (password in {path})")
 
 
 @studio.command("down")

@@ -101,9 +101,11 @@ def agreement(
     targets: Sequence[str],
 ) -> Agreement:
     """Agreement over articles that two or more annotators annotated."""
-    # one annotation per annotator (a ground-truth copy by the same person is not a 2nd vote)
+    # one annotation per annotator; ground-truth annotations are a reviewer's verdict on a
+    # disagreement, not one more annotator's vote (labels/pull.reviews_as_ground_truth)
     per_article = {
-        art: _one_per_annotator(anns) for art, anns in effective_annotations(annotations).items()
+        art: _one_per_annotator([a for a in anns if not a.ground_truth])
+        for art, anns in effective_annotations(annotations).items()
     }
     multi = {art: anns for art, anns in per_article.items() if len(anns) >= 2}
     result = Agreement(articles=len(multi))

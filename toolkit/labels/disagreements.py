@@ -3,8 +3,8 @@
 Compared per article, over each annotator's most recent annotation (`effective_annotations`,
 one per person): the document stance toward each target, each marked span (its type, or
 not marked at all), and the stance given to a span all of them marked with the same type.
-A disagreement is settled once an annotation of the article is marked ground truth in
-Label Studio: the gold rule then takes that annotation's labels (labels/gold.py).
+A disagreement is settled once the article has a ground-truth annotation (a reviewer's:
+labels/pull.reviews_as_ground_truth): the gold rule then takes its labels (labels/gold.py).
 """
 
 from __future__ import annotations
@@ -50,9 +50,8 @@ def find_disagreements(
     """Every point on which the annotators of an article differ, article by article."""
     entities, stance, annotations = list(entities), list(stance), list(annotations)
     settled = {a.article_id for a in annotations if a.ground_truth}
-    # A reviewer's own ground-truth annotation shows up as one more voice: in a settled
-    # disagreement that says what the reviewer chose.
-    per_article = effective_annotations(annotations)
+    # Ground-truth annotations settle, they do not vote: compare the annotators only.
+    per_article = effective_annotations(a for a in annotations if not a.ground_truth)
     doc: dict[int, dict[str, str]] = defaultdict(dict)
     for r in stance:
         doc[r["annotation_id"]][r["target"]] = r["stance"]

@@ -10,7 +10,7 @@ read and each page is turned into rows, and only rows outlive their page.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,10 +61,11 @@ def pull(
     client = connect(url, api_key, **(client_options or {}))
     project_id = find_project(client, title)
     users = fetch_users(client)
+    reviewer = int(client.call("identify the reviewer", client.sdk.users.whoami).id)
     with ExportStream(client, project_id, page_size=page_size) as tasks:
         articles = release_articles(release_dir)  # while the first pages download
         counted = tasks if progress is None else _counted(tasks, progress)
-        built = build_tables(counted, articles, users)
+        built = build_tables(reviews_as_ground_truth(counted, reviewer), articles, users)
     result = release.release_tables(
         release_dir,
         built.tables,
@@ -76,6 +77,22 @@ def pull(
     found = find_disagreements(rows.entities, rows.stance, rows.annotations)
     view = show_disagreements(client, project_id, {d.task_id for d in found if not d.settled})
     return PullResult(result, built, found, view)
+
+
+def reviews_as_ground_truth(
+    tasks: Iterable[dict[str, Any]], reviewer: int
+) -> Iterator[dict[str, Any]]:
+    """Label Studio Community has no ground-truth switch in its UI (only its API), so a
+    reviewer settles a disagreement by submitting a review annotation (for instance
+    "Duplicate Annotation" on the one they agree with, then Submit). The reviewer is the
+    account the toolkit connects with (the project's owner): its annotations count as
+    ground truth, which the gold rule prefers and agreement leaves out."""
+    for task in tasks:
+        for ann in task.get("annotations") or []:
+            by = ann.get("completed_by")
+            if (by.get("id") if isinstance(by, dict) else by) == reviewer:
+                ann["ground_truth"] = True
+        yield task
 
 
 def _counted(

@@ -187,7 +187,8 @@ def _annotators(
 def type_agreement(
     entities: Iterable[Mapping[str, Any]], annotations: Iterable[Annotation], types: Iterable[str]
 ) -> list[TypeAgreement]:
-    """Pairwise exact-span F1 per entity type, over articles with two or more annotators."""
+    """Pairwise exact-span F1 per entity type, over articles with two or more annotators
+    (ground-truth annotations are reviews, not votes: left out, as in `agreement`)."""
     mentions: dict[int, Counter[tuple[int, int, str]]] = defaultdict(Counter)
     for r in entities:
         mentions[r["annotation_id"]][(r["start"], r["end"], r["type"])] += 1
@@ -196,7 +197,9 @@ def type_agreement(
     pairs: Counter[str] = Counter()
     for anns in effective_annotations(annotations).values():
         voters: dict[str, Annotation] = {}
-        for a in anns:  # most recent first: one annotation per annotator
+        for a in anns:  # most recent first: one annotation per annotator, reviews left out
+            if a.ground_truth:
+                continue
             voters.setdefault(a.annotator, a)
         for a, b in combinations(voters.values(), 2):
             ma, mb = mentions[a.annotation_id], mentions[b.annotation_id]

@@ -2,9 +2,12 @@
 
 After a pull, `show_disagreements` makes (or updates) the project's tab titled
 `VIEW_TITLE`, filtered to the open disagreements' task ids (the Data Manager's own task
-filters, OR-ed). The reviewer opens a task there, compares the annotations, and marks the
-right one as ground truth (the star on the annotation tab); the next pull makes it the gold
-row, and the task leaves the tab. The tab is the toolkit's: rewritten on every pull.
+filters, OR-ed). The reviewer opens a task there, compares the annotations (one tab each,
+or "Compare All") and submits a review annotation: "Duplicate Annotation" in the menu of
+the one they agree with, correct it if need be, Submit. (Community's UI has no ground-truth
+switch: its data manager turns that interface off.) The next pull takes the reviewer's
+annotation as ground truth, its labels become the gold rows, and the task leaves the tab.
+The tab is the toolkit's: rewritten on every pull.
 """
 
 from __future__ import annotations
