@@ -116,3 +116,16 @@ def test_progress_off_a_terminal_is_one_plain_line_per_stage(command: str, tmp_p
     done = run_toolkit(command, str(SEEDS), "--out", str(tmp_path / "news"), env=clean_env())
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == ["extract: 5 pages", "write: 5 pages"]
+
+
+def test_the_owners_annotation_is_a_review_only_when_others_annotated() -> None:
+    from toolkit.labels.pull import reviews_as_ground_truth
+
+    def task(*annotators: int) -> dict:
+        return {"annotations": [{"completed_by": {"id": a}} for a in annotators]}
+
+    reviewed, one_of_two, alone, cancelled = task(2, 3, 1), task(1, 2), task(1), task(2, 1)
+    cancelled["annotations"].insert(0, {"completed_by": 3, "was_cancelled": True})
+    out = list(reviews_as_ground_truth([reviewed, one_of_two, alone, cancelled], reviewer=1))
+    marks = [[bool(a.get("ground_truth")) for a in t["annotations"]] for t in out]
+    assert marks == [[False, False, True], [False, False], [False], [False, False, False]]

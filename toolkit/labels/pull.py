@@ -86,12 +86,20 @@ def reviews_as_ground_truth(
     reviewer settles a disagreement by submitting a review annotation (for instance
     "Duplicate Annotation" on the one they agree with, then Submit). The reviewer is the
     account the toolkit connects with (the project's owner): its annotations count as
-    ground truth, which the gold rule prefers and agreement leaves out."""
+    ground truth, which the gold rule prefers and agreement leaves out - on a task two or
+    more other people annotated (there is something to review). Where the owner is one of
+    the k annotators, or the only one, their annotation stays an ordinary one."""
+
+    def who(ann: dict[str, Any]) -> Any:
+        by = ann.get("completed_by")
+        return by.get("id") if isinstance(by, dict) else by
+
     for task in tasks:
-        for ann in task.get("annotations") or []:
-            by = ann.get("completed_by")
-            if (by.get("id") if isinstance(by, dict) else by) == reviewer:
-                ann["ground_truth"] = True
+        anns = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+        if len({who(a) for a in anns} - {reviewer}) >= 2:
+            for ann in anns:
+                if who(ann) == reviewer:
+                    ann["ground_truth"] = True
         yield task
 
 
