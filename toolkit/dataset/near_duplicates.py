@@ -16,8 +16,14 @@ largest bucket, not by the corpus (100k articles of ~15 paragraphs spool ~200 MB
 and hold a few MB). The paragraph pairs found per bucket (16-byte records; chance matches
 of a single paragraph make them grow faster than the corpus) are spooled the same way,
 by article, and counted one file at a time. Small indexes never touch the disk.
-A band hash carried by more than `max_fanout` articles is boilerplate, not syndication,
-and links nothing.
+A band hash carried by more than `max_fanout` articles is either boilerplate (a
+disclaimer on every page of a site) or a story syndicated many times. All its pairs would
+be quadratic (1000 copies: 500k pairs a band), so such a "wide" run links only each
+carrier to the next one (a chain, linear); and because boilerplate is wide too, a pair
+linked through wide runs needs more: its shared paragraphs must be at least 3/4 of the
+smaller article's. Copies of one story share nearly all their paragraphs (a local intro
+or footer aside); pages sharing a footer or disclaimer share a small part. (Until this rule wide runs linked nothing: 30 copies of a
+story made one group, 60 made none.)
 
 Signatures are computed for a whole article at once with numpy (a polynomial hash per
 word, word 3-grams mixed into 64-bit keys and finalised to 32 bits, NUM_PERM 32-bit
@@ -60,6 +66,7 @@ _PUNCTUATION = (
 _RECORD = np.dtype([("hash", "<u8"), ("paragraph", "<u4")])
 PAIR_BUCKETS = 64  # spool files of pair records, by article
 _PAIR = np.dtype([("a", "<u4"), ("b", "<u4"), ("pa", "<u4"), ("pb", "<u4")])
+_WIDE = np.uint32(1 << 31)  # flag in `pb`: the pair record comes from a wide run
 _M64 = 2**64
 # Fixed odd multipliers (arithmetic wraps mod 2**64): word 3-gram mixing, the permutations
 # and the mixing of a band's rows into one 64-bit hash.
@@ -167,7 +174,7 @@ class NearDuplicateIndex:
         new_owner[run_starts] = True
         distinct = np.add.reduceat(new_owner.astype(np.int64), run_starts)
         linking = (distinct >= 2) & (distinct <= self.max_fanout)
-        parts = []
+        parts = [self._chain_pairs(owners, paragraphs, starts, new_owner, run_starts, distinct)]
         for length in np.unique(lengths[linking]).tolist():
             members = run_starts[linking & (lengths == length)][:, None] + np.arange(length)
             i, j = np.triu_indices(length, 1)
@@ -179,7 +186,31 @@ class NearDuplicateIndex:
             pairs["pa"] = paragraphs[left[keep]] - starts[a[keep]]
             pairs["pb"] = paragraphs[right[keep]] - starts[b[keep]]
             parts.append(pairs)
-        return np.concatenate(parts) if parts else np.empty(0, dtype=_PAIR)
+        return np.concatenate(parts)
+
+    def _chain_pairs(
+        self,
+        owners: np.ndarray,
+        paragraphs: np.ndarray,
+        starts: np.ndarray,
+        new_owner: np.ndarray,
+        run_starts: np.ndarray,
+        distinct: np.ndarray,
+    ) -> np.ndarray:
+        """Pair records of the wide runs (more than max_fanout articles): each distinct
+        carrier with the next one, flagged _WIDE."""
+        run_of = np.searchsorted(run_starts, np.arange(len(owners)), side="right") - 1
+        is_wide = (distinct > self.max_fanout)[run_of]
+        first = np.flatnonzero(new_owner & is_wide)  # first record of each carrier
+        if len(first) < 2:
+            return np.empty(0, dtype=_PAIR)
+        same_run = run_of[first[:-1]] == run_of[first[1:]]
+        left, right = first[:-1][same_run], first[1:][same_run]
+        pairs = np.empty(len(left), dtype=_PAIR)
+        pairs["a"], pairs["b"] = owners[left], owners[right]
+        pairs["pa"] = paragraphs[left] - starts[owners[left]]
+        pairs["pb"] = (paragraphs[right] - starts[owners[right]]).astype(np.uint32) | _WIDE
+        return pairs
 
     def _pair_batches(self) -> Iterator[np.ndarray]:
         """All pair records, in batches that each hold every record of their pairs.
@@ -205,17 +236,21 @@ class NearDuplicateIndex:
         for pairs in self._pair_batches():
             if not len(pairs):
                 continue
+            wide = (pairs["pb"] & _WIDE) != 0
+            pairs["pb"] &= ~_WIDE
             key = (pairs["a"].astype(np.int64) << 32) | pairs["b"].astype(np.int64)
-            shared = []
-            for side in ("pa", "pb"):  # distinct paragraphs of each side, per pair
-                order = np.lexsort((pairs[side], key))
-                k, p = key[order], pairs[side][order]
-                first = np.r_[True, (k[1:] != k[:-1]) | (p[1:] != p[:-1])]
-                keys, n = np.unique(k[first], return_counts=True)
-                shared.append(n)
+            keys, shared = _shared_paragraphs(key, pairs)
+            narrow_keys, narrow_shared = _shared_paragraphs(key[~wide], pairs[~wide])
             a, b = keys >> 32, keys & 0xFFFFFFFF
-            needed = np.minimum(np.minimum(counts[a], counts[b]), self.min_shared)
-            ok = np.minimum(shared[0], shared[1]) >= needed
+            smaller = np.minimum(counts[a], counts[b])
+            needed = np.minimum(smaller, self.min_shared)
+            # narrow runs alone suffice as before; wide ones need 3/4 of the smaller article
+            at = np.searchsorted(narrow_keys, keys)
+            found = at < len(narrow_keys)
+            found[found] = narrow_keys[at[found]] == keys[found]
+            narrow = np.zeros(len(keys), dtype=np.int64)
+            narrow[found] = narrow_shared[at[found]]
+            ok = (narrow >= needed) | ((shared >= needed) & (4 * shared >= 3 * smaller))
             yield from zip(a[ok].tolist(), b[ok].tolist(), strict=True)
 
     def groups(self) -> dict[str, str]:
@@ -246,6 +281,21 @@ class NearDuplicateIndex:
                 group = min(ids)
                 result.update(dict.fromkeys(ids, group))
         return result
+
+
+def _shared_paragraphs(key: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct pair keys and, per key, the number of paragraphs shared (the
+    smaller of the distinct paragraphs on either side)."""
+    if not len(key):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    shared = []
+    for side in ("pa", "pb"):  # distinct paragraphs of each side, per pair
+        order = np.lexsort((pairs[side], key))
+        k, p = key[order], pairs[side][order]
+        first = np.r_[True, (k[1:] != k[:-1]) | (p[1:] != p[:-1])]
+        keys, n = np.unique(k[first], return_counts=True)
+        shared.append(n)
+    return keys, np.minimum(shared[0], shared[1])
 
 
 def _words(text: str) -> tuple[np.ndarray, np.ndarray]:
