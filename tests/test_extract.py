@@ -151,8 +151,11 @@ def test_dropped_lines_keep_their_reason(seeds: dict[str, Article]) -> None:
 
 
 def test_id_comes_from_the_source_identity_not_the_text(seeds: dict[str, Article]) -> None:
-    assert seeds["004"].id == article_id("004_4a136c2b2b479954.txt", None)
-    assert seeds["004"].id == hashlib.sha256(b"file:004_4a136c2b2b479954.txt").hexdigest()[:16]
+    # no URL: the identity is the page's bytes, never its path (issue 18)
+    raw = (SEEDS / "004_4a136c2b2b479954.txt").read_bytes()
+    identity = f"content:{hashlib.sha256(raw).hexdigest()}"
+    assert seeds["004"].id == article_id(identity, None)
+    assert seeds["004"].id == hashlib.sha256(identity.encode()).hexdigest()[:16]
     assert article_id("x", "HTTPS://News.Detik.com/a/b/?utm_source=x#top") == article_id(
         "y", "https://news.detik.com/a/b"
     )

@@ -50,7 +50,14 @@ from toolkit.pages.publishers import (
     detect_profile,
     split_names,
 )
-from toolkit.pages.read import Source, clean_text, decode_bytes, iter_sources, parse_jsonl_record
+from toolkit.pages.read import (
+    Source,
+    clean_text,
+    content_identity,
+    decode_bytes,
+    iter_sources,
+    parse_jsonl_record,
+)
 from toolkit.pages.roles import (
     is_prose,
     label_shaped,
@@ -207,6 +214,8 @@ def extract_source(
 
     `templates`: normalised lines the build found on many pages of the same site
     (`toolkit.dataset.templates`); such a line is dropped with reason "template"."""
+    if source.problem is not None:  # an entry that is no page (broken link, FIFO...)
+        return Rejection(source.source_file, *source.problem)
     try:
         return _extract(source, max_bytes, languages, templates)
     except RejectedInput as exc:
@@ -230,14 +239,33 @@ def extract_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     return result
 
 
-def article_id(source_file: str, url: str | None) -> str:
-    """Stable id from the source identity: the normalised URL when known, else the file."""
-    identity = f"url:{normalise_url(url)}" if url else f"file:{source_file}"
+def article_id(identity: str, url: str | None, page: int | None = None) -> str:
+    """Stable id from the page's identity: its normalised URL when known (with its page
+    number when the page says it is page N > 1 of a story), else `Source.identity` (a
+    JSONL line's own id, else the page's bytes). Never the path: the same page reached
+    through another folder or symlink keeps its id (see the README's "Article ids")."""
+    if url:
+        identity = f"url:{normalise_url(url)}"
+        if page and page > 1 and "page=" not in identity:
+            identity += f"#page={page}"
     return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
 
 
+# "Halaman 2 dari 3" / "Halaman 2/3": the page of a paginated story, when its URL does
+# not say it
+_PAGE_OF = re.compile(r"\bHalaman (\d{1,3}) ?(?:dari|/) ?\d{1,3}\b", re.IGNORECASE)
+
+
+def _page_number(dropped: list[DroppedLine]) -> int | None:
+    for line in dropped:
+        if line.reason == "pagination" and (found := _PAGE_OF.search(line.line)):
+            return int(found.group(1))
+    return None
+
+
 def normalise_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, no tracking parameters, no trailing slash."""
+    """Lower-case scheme and host, no fragment, no tracking parameters, no trailing slash.
+    `page` is kept: page 2 of a story is another article than page 1."""
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
     if parts.port and parts.port not in (80, 443):
@@ -245,7 +273,7 @@ def normalise_url(url: str) -> str:
     query = sorted(
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in ("fbclid", "gclid", "page")
+        if not k.lower().startswith("utm_") and k.lower() not in ("fbclid", "gclid")
     )
     path = parts.path.rstrip("/") or "/"
     return urlunsplit(((parts.scheme or "https").lower(), host, path, urlencode(query), ""))
@@ -281,7 +309,9 @@ def _extract(
         )
     sources = _field_sources(page, layout)
     return Article(
-        id=article_id(source.source_file, page.url),
+        id=article_id(
+            source.identity or content_identity(source.raw), page.url, _page_number(layout.dropped)
+        ),
         source_file=source.source_file,
         url=page.url,
         publisher=profile.name,

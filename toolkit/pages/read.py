@@ -6,9 +6,12 @@ its paragraph offsets on is already NFC, LF-only, free of no-break spaces and mo
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +24,13 @@ import ftfy
 from toolkit.errors import RejectedInput
 
 # Input kinds by file extension (a registry, not an if/elif chain).
-KINDS: dict[str, str] = {".txt": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
+KINDS: dict[str, str] = {
+    ".txt": "txt",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".jsonl": "jsonl",
+}
 
 # A file is read at most this far: anything bigger is rejected as too-large anyway, and a
 # stray multi-gigabyte file must not be pulled into memory to find that out.
@@ -39,6 +48,19 @@ class Source:
     url: str | None = None
     title: str | None = None
     published_at: str | None = None
+    identity: str = ""  # what the article id is made of when the page has no URL
+    problem: tuple[str, str] | None = None  # (reason, detail): an entry that is no page
+
+
+def content_identity(raw: bytes) -> str:
+    """The identity of a page without a URL or an id of its own: its bytes. The same page
+    reached through any path, symlink or folder is the same page; two different pages
+    never share it (equal bytes are one page, built once)."""
+    return f"content:{hashlib.sha256(raw).hexdigest()}"
+
+
+def _problem(name: str, reason: str, detail: str) -> Source:
+    return Source(name, b"", "unsupported", 0, problem=(reason, detail))
 
 
 def iter_sources(paths: Iterable[Path], *, read_cap: int = READ_CAP) -> Iterator[Source]:
@@ -46,21 +68,74 @@ def iter_sources(paths: Iterable[Path], *, read_cap: int = READ_CAP) -> Iterator
     recursive; hidden directories such as .git are not inputs and are not entered), one
     Source per non-blank JSONL line.
 
-    A file of an unknown type, or a hidden file (.DS_Store...), still yields a Source
-    (kind "unsupported") so the build reports it: every input is accounted for.
+    Every entry is accounted for: a file of an unknown type or a hidden file (.DS_Store)
+    yields kind "unsupported"; a broken or looping symlink, a FIFO, socket or device, an
+    unreadable file yields a Source with its `problem` (`broken-link`, `symlink-loop`,
+    `not-a-regular-file`, `unreadable`), which extraction turns into a Rejection. Nothing
+    is opened before it is known to be a regular file, so a FIFO never blocks. Symlinked
+    sub-folders are followed (each real folder once, so a link to a parent ends).
     """
     for path in paths:
         path = Path(path)
         if not path.is_dir():
-            yield from _file_sources(path, path.name, read_cap)
+            yield from _entry_sources(path, path.name, read_cap)
             continue
-        files = []
-        for root, dirs, names in os.walk(path):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            files += [Path(root) / n for n in names if (Path(root) / n).is_file()]
-        for file in sorted(files, key=lambda f: f.relative_to(path).as_posix()):
-            rel = file.relative_to(path).as_posix()
-            yield from _file_sources(file, rel, read_cap, unsupported=file.name.startswith("."))
+        yield from _folder_sources(path, read_cap)
+
+
+def _folder_sources(path: Path, read_cap: int) -> Iterator[Source]:
+    entries: list[tuple[str, Path]] = []
+    problems: list[Source] = []
+    visited = {os.path.realpath(path)}
+    for root, dirs, names in os.walk(path, followlinks=True):
+        rel_root = Path(root).relative_to(path)
+        kept = []
+        for d in sorted(dirs):
+            if d.startswith("."):
+                continue
+            real = os.path.realpath(Path(root) / d)
+            if real in visited:  # a symlink back up the tree, or to a folder already read
+                loop = os.path.realpath(root) == real or Path(root).resolve().is_relative_to(real)
+                reason = "symlink-loop" if loop else "duplicate-folder"
+                detail = f"symlink to {real}, " + (
+                    "a folder it is inside" if loop else "a folder already read"
+                )
+                problems.append(_problem((rel_root / d).as_posix(), reason, detail))
+                continue
+            visited.add(real)
+            kept.append(d)
+        dirs[:] = kept
+        entries += [((rel_root / n).as_posix(), Path(root) / n) for n in names]
+    yield from problems
+    for rel, file in sorted(entries):
+        yield from _entry_sources(file, rel, read_cap, unsupported=file.name.startswith("."))
+
+
+def _entry_sources(
+    path: Path, name: str, read_cap: int, *, unsupported: bool = False
+) -> Iterator[Source]:
+    """One directory entry: a regular file (through symlinks) is read, anything else is
+    a Source carrying its problem."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            yield _problem(name, "symlink-loop", "the symlink points back at itself")
+        elif exc.errno == errno.ENOENT and path.is_symlink():
+            yield _problem(name, "broken-link", f"symlink to {os.readlink(path)}, which is gone")
+        else:
+            yield _problem(name, "unreadable", exc.strerror or type(exc).__name__)
+        return
+    if not stat.S_ISREG(info.st_mode):
+        what = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket or device"
+        if stat.S_ISSOCK(info.st_mode):
+            what = "a socket"
+        yield _problem(name, "not-a-regular-file", f"{what}, not a page")
+        return
+    try:
+        yield from _file_sources(path, name, read_cap, unsupported=unsupported)
+    except OSError as exc:
+        yield _problem(name, "unreadable", exc.strerror or type(exc).__name__)
 
 
 def _file_sources(
@@ -70,10 +145,12 @@ def _file_sources(
     if kind == "jsonl":
         yield from _jsonl_sources(path, name)
         return
-    size = path.stat().st_size
-    with path.open("rb") as fh:
+    # O_NONBLOCK: if the entry became a FIFO since it was checked, open must not wait
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fd).st_size
         raw = fh.read(read_cap)
-    yield Source(source_file=name, raw=raw, kind=kind, size=size)
+    yield Source(source_file=name, raw=raw, kind=kind, size=size, identity=content_identity(raw))
 
 
 def _jsonl_sources(path: Path, name: str) -> Iterator[Source]:
@@ -85,6 +162,10 @@ def _jsonl_sources(path: Path, name: str) -> Iterator[Source]:
             if not line.strip():
                 continue
             meta = _jsonl_metadata(line)
+            # a line's own id, else its bytes: never its line number, which prepending a
+            # line to the file would shift
+            record_id = meta.get("id")
+            identity = f"record:{record_id}" if record_id else content_identity(line)
             yield Source(
                 source_file=f"{name}:{number}",
                 raw=line,
@@ -93,17 +174,24 @@ def _jsonl_sources(path: Path, name: str) -> Iterator[Source]:
                 url=meta.get("url"),
                 title=meta.get("title"),
                 published_at=meta.get("published_at"),
+                identity=identity,
             )
 
 
 def _jsonl_metadata(line: bytes) -> dict[str, str]:
-    """The string url/title/published_at of a JSONL line, or {} when it is not valid JSON
-    (extraction rejects that line later, with the parse error)."""
+    """The string url/title/published_at (and the id, string or integer) of a JSONL line,
+    or {} when it is not valid JSON (extraction rejects that line later, with the error)."""
     try:
         record = parse_jsonl_record(line)
     except RejectedInput:
         return {}
-    return {k: v for k in ("url", "title", "published_at") if isinstance(v := record.get(k), str)}
+    meta = {k: v for k in ("url", "title", "published_at") if isinstance(v := record.get(k), str)}
+    record_id = record.get("id")
+    if isinstance(record_id, int) and not isinstance(record_id, bool):
+        record_id = str(record_id)
+    if isinstance(record_id, str) and record_id.strip():
+        meta["id"] = record_id.strip()
+    return meta
 
 
 def parse_jsonl_record(line: bytes) -> dict[str, Any]:
