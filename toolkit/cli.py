@@ -230,7 +230,9 @@ def build(
         )
         with StageProgress("pages") as progress:
             for event in events:
-                if isinstance(event, Progress):
+                if isinstance(event, Progress) and event.stage == "waiting":
+                    click.echo(event.message, err=True)  # another writer holds the release
+                elif isinstance(event, Progress):
                     progress.update(event.stage, event.done)
                 else:
                     result = event

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from collections import Counter
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,14 @@ from toolkit.dataset.prepare import (
     prepared_chunks,
     read_chunk,
 )
+from toolkit.dataset.relabel import UNASSIGNED, follow_articles
+from toolkit.dataset.release_checks import (
+    check_name,
+    check_out_outside_sources,
+    check_requested_version,
+    os_error_message,
+)
+from toolkit.dataset.release_lock import WAIT_FOREVER, ReleaseLock, release_lock, release_target
 from toolkit.dataset.release_repo import commit_and_tag, discard, publish, stage, tags
 from toolkit.dataset.schema import ConfigSchema, config_schema
 from toolkit.dataset.shards import ShardWriter, iter_rows, sha256_file
@@ -56,8 +64,9 @@ DEFAULT_MAX_BYTES = 5_000_000
 
 @dataclass
 class Progress:
-    stage: str  # extract | write
+    stage: str  # waiting | extract | write
     done: int
+    message: str = ""  # what a waiting build waits for
 
 
 @dataclass
@@ -255,17 +264,50 @@ def build(
     workers: int = 1,
     max_bytes: int = DEFAULT_MAX_BYTES,
     date: str | None = None,
+    lock_timeout: float = WAIT_FOREVER,
 ) -> Iterator[Progress | ReleaseResult]:
-    """Build the next release of the `articles` config; yields progress, then the result."""
-    out = Path(out)
+    """Build the next release of the `articles` config; yields progress, then the result.
+
+    One writer at a time: if another build or pull is writing `out`, yields a `waiting`
+    Progress and waits (up to `lock_timeout` s), then builds on the release it made."""
+    out, sources = release_target(Path(out)), list(sources)
     check_ratios(ratios)
+    if name is not None:
+        check_name(name)
+    check_requested_version(version)
+    check_out_outside_sources(out, sources)
+    lock = ReleaseLock(out, lock_timeout)
+    if not lock.try_acquire():
+        yield Progress("waiting", 0, lock.waiting_message)
+        lock.acquire()
+    try:
+        result = yield from _build(sources, out, name, version, ratios, workers, max_bytes, date)
+    finally:
+        lock.release()
+    yield result
+
+
+def _build(
+    sources: list[Path],
+    out: Path,
+    name: str | None,
+    version: str | None,
+    ratios: dict[str, float],
+    workers: int,
+    max_bytes: int,
+    date: str | None,
+) -> Generator[Progress, None, ReleaseResult]:
     previous = read_manifest(out)
     name = name or (previous["name"] if previous else out.name)
-    staging = stage(out)
+    check_name(name)
+    staging = _stage(out)
     try:
         first = yield from _first_pass(sources, staging, ratios, workers, max_bytes)
         inputs, rejected, groups = first.inputs, first.rejected, first.groups
-        entry, digests = _write_articles(staging, first.spooled, groups, ratios)
+        labelled = previous is not None and any(c != "articles" for c in previous["configs"])
+        entry, digests, placed = _write_articles(
+            staging, first.spooled, groups, ratios, keep_placement=labelled
+        )
         shutil.rmtree(staging / ".spool")
         built = first.built
         report = {"inputs": inputs, "built": built, "rejected": [asdict(r) for r in rejected]}
@@ -286,15 +328,32 @@ def build(
         diffs = {
             "articles": diff_digests("articles", prev_digests, digests, prev_cols, entry["columns"])
         }
+        if labelled:
+            assert previous is not None
+            for config, (table, row_split) in follow_articles(out, previous, placed).items():
+                diffs[config] = _write_label_config(
+                    staging, out, manifest, previous, config, table, row_split
+                )
         report_changed = previous is not None and previous.get("build") != manifest["build"]
         yield Progress("write", inputs)
         result = _finish(staging, out, manifest, previous, diffs, version, report_changed)
+    except OSError as exc:
+        discard(staging)
+        raise ReleaseError(os_error_message(exc, out)) from None
     except BaseException:
         discard(staging)
         raise
     result.built, result.rejected = built, rejected
     result.near_duplicate_groups = manifest["build"]["near_duplicate_groups"]
-    yield result
+    return result
+
+
+def _stage(out: Path) -> Path:
+    try:
+        return stage(out)
+    except OSError as exc:
+        discard(out.parent / f".{out.name}.staging-{os.getpid()}")
+        raise ReleaseError(os_error_message(exc, out)) from None
 
 
 @dataclass
@@ -358,7 +417,9 @@ def _write_articles(
     spooled: list[tuple[Path, list[bool]]],
     groups: dict[str, str],
     splits: Iterable[str],
-) -> tuple[dict[str, Any], Digests]:
+    *,
+    keep_placement: bool = False,
+) -> tuple[dict[str, Any], Digests, dict[str, tuple[str, str]]]:
     """Second pass over the spool: each kept row gets its near-duplicate group and goes to
     its split's shards, in input order, as Arrow tables (no row dicts). One pass per
     split, so one writer and one pending row group are in memory at a time (100k
@@ -367,6 +428,7 @@ def _write_articles(
     schema, columns = writer.schema, writer.schema.column_names
     group_field = schema.arrow_schema.field("near_duplicate_group")
     derived: dict[str | None, bytes] = {}  # digest of the derived fields, by group
+    placed: dict[str, tuple[str, str]] = {}  # id -> (split, text_sha256), for label configs
     for split in splits:
         for path, keep in spooled:
             table = read_chunk(path)
@@ -382,6 +444,9 @@ def _write_articles(
                 group_field,
                 pa.array(group, pa.string()),
             )
+            if keep_placement:
+                texts = table.column("text_sha256").to_pylist()
+                placed.update((i, (split, t)) for i, t in zip(ids, texts, strict=True))
             content = table.column(CONTENT).to_pylist()
             provenance = table.column(PROVENANCE).to_pylist()
             digests = []
@@ -394,7 +459,8 @@ def _write_articles(
             writer.write_table(split, table.select(columns), digests, unique=True)
         if split in writer.writers:
             writer.finish_split(split)
-    return writer.close()
+    entry, digests = writer.close()
+    return entry, digests, placed
 
 
 def _next_manifest(previous: dict[str, Any] | None, name: str, date: str | None) -> dict:
@@ -422,17 +488,33 @@ def release_tables(
     version: str | None = None,
     date: str | None = None,
     split_column: dict[str, str] | None = None,
+    lock_timeout: float = WAIT_FOREVER,
+    on_wait: Callable[[str], None] | None = None,
 ) -> ReleaseResult:
     """Publish label configs (entities, stance, quarantine, ner...) as the next release.
 
     Rows go to the split of their article (`split_column[config]` names the article-id
     column, default `article_id`), so a label never sits in another split than its text.
-    Rows with no known article go to a split named `unassigned`.
+    Rows with no known article go to a split named `unassigned`. Holds the release's
+    lock like `build` (`on_wait` is told when it has to wait for another writer).
     """
-    release_dir = Path(release_dir)
+    release_dir = release_target(Path(release_dir))
+    with release_lock(release_dir, timeout=lock_timeout, on_wait=on_wait):
+        # read under the lock: a build that finished meanwhile made the previous release
+        return _release_tables(release_dir, tables, card_sections, version, date, split_column)
+
+
+def _release_tables(
+    release_dir: Path,
+    tables: dict[str, pa.Table],
+    card_sections: dict[str, str] | None,
+    version: str | None,
+    date: str | None,
+    split_column: dict[str, str] | None,
+) -> ReleaseResult:
     previous = _manifest(release_dir)
     splits = article_splits(release_dir)
-    staging = stage(release_dir)
+    staging = _stage(release_dir)
     try:
         manifest = _next_manifest(previous, previous["name"], date)
         manifest["card_sections"].update(card_sections or {})
@@ -446,26 +528,45 @@ def release_tables(
                     f"the schema declares {schema.column_names}"
                 )
             table = table.cast(schema.arrow_schema)
-            row_split = [splits.get(a, "unassigned") for a in table.column(column).to_pylist()]
-            writer = _ConfigWriter(staging, config)
-            for split in sorted(set(row_split)):
-                part = table.take([i for i, s in enumerate(row_split) if s == split])
-                writer.write_table(split, part, _row_digests(schema, part, split))
-            entry, digests = writer.close()
-            manifest["configs"][config] = entry
-            prev_entry = previous["configs"].get(config)
-            diffs[config] = diff_digests(
-                config,
-                _digests(release_dir, config) if prev_entry else None,
-                digests,
-                prev_entry["columns"] if prev_entry else [],
-                entry["columns"],
+            row_split = [splits.get(a, UNASSIGNED) for a in table.column(column).to_pylist()]
+            diffs[config] = _write_label_config(
+                staging, release_dir, manifest, previous, config, table, row_split
             )
         sections_changed = previous.get("card_sections") != manifest["card_sections"]
         return _finish(staging, release_dir, manifest, previous, diffs, version, sections_changed)
+    except OSError as exc:
+        discard(staging)
+        raise ReleaseError(os_error_message(exc, release_dir)) from None
     except BaseException:
         discard(staging)
         raise
+
+
+def _write_label_config(
+    staging: Path,
+    release_dir: Path,
+    manifest: dict[str, Any],
+    previous: dict[str, Any],
+    config: str,
+    table: pa.Table,
+    row_split: list[str],
+) -> ConfigDiff:
+    """Write one label config split by split into the staging release; its diff."""
+    schema = config_schema(config)
+    writer = _ConfigWriter(staging, config)
+    for split in sorted(set(row_split)):
+        part = table.take([i for i, s in enumerate(row_split) if s == split])
+        writer.write_table(split, part, _row_digests(schema, part, split))
+    entry, digests = writer.close()
+    manifest["configs"][config] = entry
+    prev_entry = previous["configs"].get(config)
+    return diff_digests(
+        config,
+        _digests(release_dir, config) if prev_entry else None,
+        digests,
+        prev_entry["columns"] if prev_entry else [],
+        entry["columns"],
+    )
 
 
 _DIGEST_ROWS = 1024  # rows made Python objects at a time, for their digests

@@ -9,7 +9,6 @@ either the whole previous release or the whole new one; leftovers are cleaned ne
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import shutil
@@ -157,5 +156,6 @@ def publish(staging: Path, target: Path) -> None:
 
 
 def discard(staging: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(staging)
+    # ignore_errors: discarding runs on failure paths (disk full...), where it must not
+    # replace the real error; clean_leftovers retries next time
+    shutil.rmtree(staging, ignore_errors=True)

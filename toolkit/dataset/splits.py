@@ -7,6 +7,7 @@ the corpus grows, so a test example can never leak into train in a later release
 from __future__ import annotations
 
 import hashlib
+import math
 
 from toolkit.errors import ReleaseError
 
@@ -27,7 +28,10 @@ def parse_ratios(spec: str) -> dict[str, float]:
 
 
 def check_ratios(ratios: dict[str, float]) -> None:
-    if not ratios or any(r < 0 for r in ratios.values()) or abs(sum(ratios.values()) - 1) > 1e-9:
+    values = list(ratios.values())
+    # NaN compares false with everything: without isfinite it passed both tests below
+    finite = all(math.isfinite(r) and r >= 0 for r in values)
+    if not ratios or not finite or abs(sum(values) - 1) > 1e-9:
         raise ReleaseError(f"split ratios must be non-negative and sum to 1, got {ratios}")
     if any(not name.isidentifier() for name in ratios):
         raise ReleaseError(f"split names must be simple words, got {list(ratios)}")

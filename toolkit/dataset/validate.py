@@ -42,6 +42,7 @@ def validate(release_dir: Path) -> list[dict[str, str]]:
     problems += _check_card(release_dir, manifest)
     problems += _check_articles(release_dir, manifest)
     problems += _check_entities(release_dir, manifest)
+    problems += _check_label_splits(release_dir, manifest)
     problems += _check_git(release_dir, manifest)
     return problems
 
@@ -153,6 +154,39 @@ def _check_entities(release_dir: Path, manifest: dict[str, Any]) -> Iterator[dic
                 yield _problem("span", where, "its article text is not in this release")
             elif text[row["start"] : row["end"]] != row["surface"]:
                 yield _problem("span", where, "text[start:end] differs from the surface text")
+
+
+# label configs -> the column naming their article
+_ARTICLE_COLUMN = {"entities": "article_id", "stance": "article_id", "ner": "id"}
+
+
+def _check_label_splits(release_dir: Path, manifest: dict[str, Any]) -> Iterator[dict[str, str]]:
+    """Each label row sits in its article's split and points at a text of this release
+    (a quarantine row whose article is in no split sits in `unassigned`)."""
+    configs = manifest["configs"]
+    if not any(c in configs for c in (*_ARTICLE_COLUMN, "quarantine")):
+        return
+    placed = {
+        row["id"]: (split, row["text_sha256"])
+        for split, info in configs["articles"]["splits"].items()
+        for row in iter_rows([release_dir / f for f in info["files"]], ["id", "text_sha256"])
+    }
+    texts = {sha for _, sha in placed.values()}
+    for config in (*_ARTICLE_COLUMN, "quarantine"):
+        column = _ARTICLE_COLUMN.get(config, "article_id")
+        wanted = [column, "text_sha256"] if config in ("entities", "stance") else [column]
+        for split, info in configs.get(config, {}).get("splits", {}).items():
+            for row in iter_rows([release_dir / f for f in info["files"]], wanted):
+                article = placed.get(row[column])
+                where = f"{config}/{split}/{row[column]}"
+                if config == "stance" and row["text_sha256"] not in texts:
+                    yield _problem("label", where, "its article text is not in this release")
+                if article is None and config != "quarantine":
+                    yield _problem("label", where, "its article is not in this release")
+                elif article is None and split != "unassigned":
+                    yield _problem("split", where, "no such article, yet not in 'unassigned'")
+                elif article is not None and article[0] != split:
+                    yield _problem("split", where, f"its article is in {article[0]}, not {split}")
 
 
 def _check_git(release_dir: Path, manifest: dict[str, Any]) -> list[dict[str, str]]:
