@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
+
+import pytest
 
 from toolkit.dataset.near_duplicates import NearDuplicateIndex
 from toolkit.pages.article import Article
@@ -137,3 +140,33 @@ def test_spooled_index_groups_like_the_in_memory_one(monkeypatch, tmp_path: Path
     assert sorted(p.name for p in spool.glob("bucket-*.bin"))
     assert spooled.groups() == expected
     assert not spool.exists()
+
+
+def _syndicated(copies: int, others: int) -> NearDuplicateIndex:
+    """A story run `copies` times, each with its own local first line, among unrelated
+    articles that all carry the same two boilerplate paragraphs."""
+    index = NearDuplicateIndex()
+    boiler = [
+        "Ikuti terus perkembangan berita terbaru dari redaksi kami setiap hari melalui "
+        "aplikasi resmi yang tersedia gratis.",
+        "Semua konten dilindungi undang-undang dan tidak boleh disalin tanpa izin "
+        "tertulis dari redaksi kami.",
+    ]
+    for i in range(copies):
+        index.add(f"c{i:05d}", "\n\n".join([f"Dimuat ulang oleh media nomor {i}.", *WIRE]))
+    vocabulary = " ".join([*WIRE, *boiler]).replace(",", "").replace(".", "").split()
+    rng = random.Random(18)
+    for i in range(others):  # unrelated: their own paragraphs are random word sequences
+        own = [" ".join(rng.choices(vocabulary, k=25)) + "." for _ in range(2)]
+        index.add(f"o{i:05d}", "\n\n".join([*own, *boiler]))
+    return index
+
+
+@pytest.mark.parametrize("copies", [30, 60, 500, 1000])
+def test_a_story_syndicated_many_times_is_one_group(copies: int) -> None:
+    """Issue 18: 30 copies made one group, 60 none (a band carried by more than
+    max_fanout=50 articles linked nothing). 120 articles share the boilerplate."""
+    groups = _syndicated(copies, 120).groups()
+    copy_ids = {f"c{i:05d}" for i in range(copies)}
+    assert {groups.get(c) for c in copy_ids} == {"c00000"}  # every copy, one group
+    assert set(groups) == copy_ids  # the boilerplate links no other article

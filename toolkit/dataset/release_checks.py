@@ -47,6 +47,7 @@ def os_error_message(exc: OSError, out: Path) -> str:
         errno.ENOSPC: "the disk is full",
         errno.EDQUOT: "the disk quota is exceeded",
         errno.EROFS: "the file system is read-only",
+        errno.EFBIG: "a file grew past the size limit",
         errno.EACCES: "permission denied",
         errno.EPERM: "permission denied",
     }
