@@ -158,3 +158,21 @@ def read_stance_table(out: Path):
 
     files = rel.config_files(out, "stance")
     return pa.concat_tables([pq.read_table(f) for s in files for f in files[s]])
+
+
+def test_labels_pulled_on_a_text_a_build_replaced_meanwhile_go_to_quarantine(
+    tmp_path: Path,
+) -> None:
+    """A pull reads the texts, a build replaces one, then the pull releases: its rows on
+    the old text are quarantined, not released against a text the release lacks."""
+    src, out = corpus(tmp_path), tmp_path / "news"
+    wait_for_build(build([src], out, name="news"))
+    articles = sorted(read_articles(out), key=lambda r: r["source_file"])  # the pull reads
+    (src / "feed.jsonl").write_text(feed_line(" Air setinggi lutut."), encoding="utf-8")
+    wait_for_build(build([src], out))  # the build lands first
+    release_tables(out, labels_for(articles))
+    changed = next(a["id"] for a in articles if a["source_file"] == "feed.jsonl:1")
+    reasons = [(r["article_id"], r["reason"]) for r in read_rows(out, "quarantine")]
+    assert reasons == [(changed, "article-changed")] * 2  # its entity and its stance row
+    assert len(list(read_rows(out, "entities"))) == len(articles) - 1
+    assert validate(out) == []

@@ -169,6 +169,12 @@ Splits are assigned from a hash of the article id with the ratios
 {manifest["split_ratios"]}, so an article never changes split when the corpus grows.
 Label rows sit in the split of their article.
 
+Article ids: a hash of the page's normalised URL when it has one (a page `N > 1` of a
+paginated story is its own article), else of a JSONL line's own `id` field, else of the
+page's bytes - never of the path it was read from, so the same page keeps its id through
+any folder or symlink. On a rebuild, labels follow their article; labels whose article
+changed or was removed move to `quarantine` (`article-changed`, `article-removed`).
+
 {sizes}
 
 ## Configs and fields

@@ -22,8 +22,8 @@ be quadratic (1000 copies: 500k pairs a band), so such a "wide" run links only e
 carrier to the next one (a chain, linear); and because boilerplate is wide too, a pair
 linked through wide runs needs more: its shared paragraphs must be at least 3/4 of the
 smaller article's. Copies of one story share nearly all their paragraphs (a local intro
-or footer aside); pages sharing a footer or disclaimer share a small part. (Until this rule wide runs linked nothing: 30 copies of a
-story made one group, 60 made none.)
+or footer aside); pages sharing a footer or disclaimer share a small part. (Until this
+rule wide runs linked nothing: 30 copies of a story made one group, 60 made none.)
 
 Signatures are computed for a whole article at once with numpy (a polynomial hash per
 word, word 3-grams mixed into 64-bit keys and finalised to 32 bits, NUM_PERM 32-bit

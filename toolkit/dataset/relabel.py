@@ -55,6 +55,41 @@ def _as_json(config: str, row: dict[str, Any]) -> str:
     return json.dumps([{"config": config, **out}], ensure_ascii=False, sort_keys=True)
 
 
+def split_spanned(
+    config: str,
+    table: pa.Table,
+    articles: Mapping[str, tuple[str, str]],
+    quarantined: list[dict[str, Any]],
+) -> tuple[pa.Table, list[str]]:
+    """Rows of an `entities` or `stance` table whose article is in `articles` with the
+    same text hash, and the split of each; the others are appended to `quarantined` as
+    quarantine rows (`article-changed`, `article-removed`)."""
+    ids = table.column("article_id").to_pylist()
+    shas = table.column("text_sha256").to_pylist()
+    keep = []
+    for i, (article_id, sha) in enumerate(zip(ids, shas, strict=True)):
+        now = articles.get(article_id)
+        if now is not None and now[1] == sha:
+            keep.append(i)
+            continue
+        row = table.slice(i, 1).to_pylist()[0]
+        quarantined.append(
+            {
+                "article_id": article_id,
+                "task_id": row["task_id"],
+                "annotation_id": row["annotation_id"],
+                "annotator": row["annotator"],
+                "reason": ARTICLE_REMOVED if now is None else ARTICLE_CHANGED,
+                "result_json": _as_json(config, row),
+            }
+        )
+    return table.take(keep), [articles[ids[i]][0] for i in keep]
+
+
+def quarantine_rows(rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=config_schema("quarantine").arrow_schema)
+
+
 def follow_articles(
     release_dir: Path,
     manifest: dict[str, Any],
@@ -69,27 +104,7 @@ def follow_articles(
         table = _read_config(release_dir, manifest, config)
         if table is None:
             continue
-        ids = table.column("article_id").to_pylist()
-        shas = table.column("text_sha256").to_pylist()
-        keep = []
-        for i, (article_id, sha) in enumerate(zip(ids, shas, strict=True)):
-            now = articles.get(article_id)
-            if now is not None and now[1] == sha:
-                keep.append(i)
-                continue
-            row = table.slice(i, 1).to_pylist()[0]
-            quarantined.append(
-                {
-                    "article_id": article_id,
-                    "task_id": row["task_id"],
-                    "annotation_id": row["annotation_id"],
-                    "annotator": row["annotator"],
-                    "reason": ARTICLE_REMOVED if now is None else ARTICLE_CHANGED,
-                    "result_json": _as_json(config, row),
-                }
-            )
-        kept = table.take(keep)
-        result[config] = (kept, [articles[ids[i]][0] for i in keep])
+        result[config] = split_spanned(config, table, articles, quarantined)
     ner = _read_config(release_dir, manifest, "ner")
     if ner is not None:
         before = _read_config(release_dir, manifest, "articles")
@@ -106,8 +121,7 @@ def follow_articles(
         result["ner"] = (ner.take(keep), [articles[ids[i]][0] for i in keep])
     quarantine = _read_config(release_dir, manifest, "quarantine")
     if quarantine is not None or quarantined:
-        schema = config_schema("quarantine").arrow_schema
-        added = pa.Table.from_pylist(quarantined, schema=schema)
+        added = quarantine_rows(quarantined)
         table = pa.concat_tables([quarantine, added]) if quarantine is not None else added
         splits = [
             articles[a][0] if a in articles else UNASSIGNED

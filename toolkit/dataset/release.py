@@ -31,7 +31,7 @@ from toolkit.dataset.prepare import (
     prepared_chunks,
     read_chunk,
 )
-from toolkit.dataset.relabel import UNASSIGNED, follow_articles
+from toolkit.dataset.relabel import UNASSIGNED, follow_articles, quarantine_rows, split_spanned
 from toolkit.dataset.release_checks import (
     check_name,
     check_out_outside_sources,
@@ -471,6 +471,37 @@ def _next_manifest(previous: dict[str, Any] | None, name: str, date: str | None)
     return manifest
 
 
+def article_placement(release_dir: Path) -> dict[str, tuple[str, str]]:
+    """article id -> (split, text_sha256), read from the release."""
+    return {
+        row["id"]: (split, row["text_sha256"])
+        for split, files in config_files(release_dir, "articles").items()
+        for row in iter_rows(files, columns=["id", "text_sha256"])
+    }
+
+
+def _against_release(
+    tables: dict[str, pa.Table], placed: dict[str, tuple[str, str]]
+) -> dict[str, pa.Table]:
+    """Entity and stance rows made on a text this release no longer holds (a build
+    replaced it while the labels were being exported) go to quarantine, as on a rebuild."""
+    quarantined: list[dict[str, Any]] = []
+    checked = dict(tables)
+    for config in ("entities", "stance"):
+        schema = config_schema(config)
+        if config in tables and tables[config].schema.names == schema.column_names:
+            table = tables[config].cast(schema.arrow_schema)
+            checked[config] = split_spanned(config, table, placed, quarantined)[0]
+    old = checked.get("quarantine")
+    names = config_schema("quarantine").column_names
+    if quarantined and (old is None or old.schema.names == names):
+        extra = quarantine_rows(quarantined)
+        checked["quarantine"] = (
+            extra if old is None else pa.concat_tables([old.cast(extra.schema), extra])
+        )
+    return checked
+
+
 def article_splits(release_dir: Path) -> dict[str, str]:
     """article id -> split, read from the release (for label configs)."""
     return {
@@ -513,13 +544,14 @@ def _release_tables(
     split_column: dict[str, str] | None,
 ) -> ReleaseResult:
     previous = _manifest(release_dir)
-    splits = article_splits(release_dir)
+    placed = article_placement(release_dir)
+    splits = {a: split for a, (split, _) in placed.items()}
     staging = _stage(release_dir)
     try:
         manifest = _next_manifest(previous, previous["name"], date)
         manifest["card_sections"].update(card_sections or {})
         diffs = {}
-        for config, table in tables.items():
+        for config, table in _against_release(tables, placed).items():
             column = (split_column or {}).get(config, "article_id")
             schema = config_schema(config)
             if table.schema.names != schema.column_names:
