@@ -9,13 +9,14 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from helpers import NEW_PAGE, ROOT, copy_seeds
 from toolkit.dataset.release import build, read_rows, wait_for_build
-from toolkit.dataset.release_lock import ReleaseLock, release_lock
+from toolkit.dataset.release_lock import release_lock
 from toolkit.dataset.release_repo import git, tags
 from toolkit.dataset.validate import validate
 from toolkit.errors import ReleaseError
@@ -140,8 +141,16 @@ def test_a_build_and_a_pull_on_one_release_both_land(tmp_path: Path) -> None:
 def test_a_held_lock_makes_a_writer_wait_then_times_out(tmp_path: Path) -> None:
     out = tmp_path / "news"
     messages: list[str] = []
-    holder = ReleaseLock(out)
-    assert holder.try_acquire()
+    held, done = threading.Event(), threading.Event()
+
+    def holder() -> None:  # another writer, in another thread
+        with release_lock(out):
+            held.set()
+            done.wait(60)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(60)
     try:
         with pytest.raises(ReleaseError, match="still being written"):
             wait_for_build(build([copy_seeds(tmp_path / "seeds")], out, lock_timeout=0.2))
@@ -151,7 +160,28 @@ def test_a_held_lock_makes_a_writer_wait_then_times_out(tmp_path: Path) -> None:
         ):
             pass
     finally:
-        holder.release()
+        done.set()
+        thread.join()
     assert messages and "waiting for it to finish" in messages[0]
     assert not out.exists()  # the refused build wrote nothing
     assert wait_for_build(build([tmp_path / "seeds"], out, name="news")).version == "1.0.0"
+
+
+def test_the_lock_is_reentrant_in_one_thread_and_exclusive_across_threads(tmp_path: Path) -> None:
+    out = tmp_path / "news"
+    seen: list[str] = []
+
+    def other() -> None:
+        try:
+            with release_lock(out, timeout=0.2):
+                seen.append("got it")
+        except ReleaseError:
+            seen.append("refused")
+
+    with release_lock(out), release_lock(out, timeout=1):  # nested in one thread: no deadlock
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert seen == ["refused"]
+    other()
+    assert seen == ["refused", "got it"]

@@ -55,7 +55,10 @@ class ReleaseLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ReleaseError(f"cannot create {self.path.parent}: {exc.strerror}") from None
-        self._lock = FileLock(self.path, mode=0o644)
+        # is_singleton: one lock object per path in a process, so a caller already
+        # holding the lock (e.g. a pull around its whole export) can call release_tables
+        # without deadlocking on itself; other threads and processes still wait
+        self._lock = FileLock(self.path, mode=0o644, is_singleton=True)
 
     @property
     def waiting_message(self) -> str:
