@@ -63,21 +63,33 @@ def make_release(tmp_path: Path, name: str, sources: list[Path]) -> Path:
     return out
 
 
-def seeds_release(tmp_path: Path, name: str) -> tuple[Path, Path]:
-    """(release dir, its source folder) built from seeds/."""
+def seeds_release(tmp_path: Path, name: str, *, feed: bool = False) -> tuple[Path, Path]:
+    """(release dir, its source folder) built from seeds/ (and, with `feed`, one JSONL
+    article with a URL: an id that survives an edit of its text)."""
     src = tmp_path / f"{name}-src"
     shutil.copytree(SEEDS, src)
+    if feed:
+        (src / "feed.jsonl").write_text(json.dumps(FEED_LINE) + "\n", encoding="utf-8")
     return make_release(tmp_path, name, [src]), src
 
 
-def correct_one_article(src: Path, release: Path, rows: dict[str, dict]) -> None:
-    """Add a sentence to one body paragraph of one source page, and rebuild the release."""
-    row = next(r for r in rows.values() if (src / r["source_file"]).is_file())
-    page = (src / row["source_file"]).read_text(encoding="utf-8")
-    bodies = (row["text"][p["start"] : p["end"]] for p in row["paragraphs"] if p["kind"] == "body")
-    paragraph = next(b for b in bodies if b in page)  # one printed verbatim in the page
-    page = page.replace(paragraph, paragraph + " Ini kalimat koreksi.")
-    (src / row["source_file"]).write_text(page, encoding="utf-8")
+# Ids of pages without a URL are their bytes (an edited one is a new article), so the
+# "same article, corrected text" case needs a page with a URL.
+FEED_LINE = {
+    "url": "https://news.example.id/read/31/latihan-bersama",
+    "text": NEW_PAGE.split("\n", 2)[2],
+}
+
+
+def correct_feed_article(src: Path, release: Path) -> None:
+    """Add a sentence to the feed article's text and rebuild the release."""
+    line = {
+        **FEED_LINE,
+        "text": FEED_LINE["text"].replace(
+            "Para analis menilai", "Ini kalimat koreksi. Para analis menilai"
+        ),
+    }
+    (src / "feed.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
     assert wait_for_build(build([src], release)).version is not None
 
 
@@ -150,14 +162,14 @@ def test_push_creates_project_and_tasks_then_adds_nothing(
 def test_newer_release_adds_only_new_articles_and_reports_changed_text(
     studio: StudioServer, tmp_path: Path
 ) -> None:
-    release, src = seeds_release(tmp_path, "push-newer")
+    release, src = seeds_release(tmp_path, "push-newer", feed=True)
     client = studio.client()
     first = run_push(client, release)
     before = {r["id"]: r for r in read_articles(release)}
 
     # Next version: one new page, and one page whose body was corrected (same id).
     (src / "900_new_page.txt").write_text(NEW_PAGE, encoding="utf-8")
-    correct_one_article(src, release, before)
+    correct_feed_article(src, release)
     after = {r["id"]: r for r in read_articles(release)}
     new_ids = set(after) - set(before)
     changed_ids = {a for a in before if before[a]["text_sha256"] != after[a]["text_sha256"]}
@@ -270,7 +282,7 @@ def test_personal_access_token_end_to_end(studio: StudioServer, tmp_path: Path) 
 def test_listing_cache_stands_in_only_while_the_project_is_unchanged(
     studio: StudioServer, tmp_path: Path
 ) -> None:
-    release, src = seeds_release(tmp_path, "push-cache")
+    release, src = seeds_release(tmp_path, "push-cache", feed=True)
     client, cache = studio.client(), tmp_path / "cache"
     first = run_push(client, release, cache_dir=cache)
     assert not first.used_cache and list(cache.iterdir())
@@ -282,7 +294,7 @@ def test_listing_cache_stands_in_only_while_the_project_is_unchanged(
     # A corrected article: the release no longer matches what the project holds, so the
     # cached task map (not just its digest) stands in, and the change is reported.
     before = {r["id"]: r for r in read_articles(release)}
-    correct_one_article(src, release, before)
+    correct_feed_article(src, release)
     after = {r["id"]: r for r in read_articles(release)}
     changed = [a for a in before if before[a]["text_sha256"] != after[a]["text_sha256"]]
     for _ in range(2):  # nothing imported: the cache stays valid for the next push too
