@@ -176,3 +176,13 @@ def test_labels_pulled_on_a_text_a_build_replaced_meanwhile_go_to_quarantine(
     assert reasons == [(changed, "article-changed")] * 2  # its entity and its stance row
     assert len(list(read_rows(out, "entities"))) == len(articles) - 1
     assert validate(out) == []
+
+
+def test_empty_label_tables_release_and_rebuild(tmp_path: Path) -> None:
+    """A pull of a project with no annotation yet: empty tables (found by test_secrets)."""
+    src, out = corpus(tmp_path), tmp_path / "news"
+    wait_for_build(build([src], out, name="news"))
+    assert release_tables(out, labels_for([])).version == "1.1.0"
+    (src / "feed.jsonl").unlink()
+    assert wait_for_build(build([src], out)).version == "2.0.0"
+    assert list(read_rows(out, "entities")) == [] and validate(out) == []

@@ -83,7 +83,7 @@ def split_spanned(
                 "result_json": _as_json(config, row),
             }
         )
-    return table.take(keep), [articles[ids[i]][0] for i in keep]
+    return table.take(pa.array(keep, pa.int64())), [articles[ids[i]][0] for i in keep]
 
 
 def quarantine_rows(rows: list[dict[str, Any]]) -> pa.Table:
@@ -118,7 +118,7 @@ def follow_articles(
         )
         ids = ner.column("id").to_pylist()
         keep = [i for i, a in enumerate(ids) if a in articles and articles[a][1] == old_sha.get(a)]
-        result["ner"] = (ner.take(keep), [articles[ids[i]][0] for i in keep])
+        result["ner"] = (ner.take(pa.array(keep, pa.int64())), [articles[ids[i]][0] for i in keep])
     quarantine = _read_config(release_dir, manifest, "quarantine")
     if quarantine is not None or quarantined:
         added = quarantine_rows(quarantined)
