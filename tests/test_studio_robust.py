@@ -443,6 +443,9 @@ def test_renamed_project_is_found_again_by_id(studio: StudioServer, tmp_path: Pa
     text, ids = texts_and_ids(out)
     task = api.task_of(pid)
     assert api.annotate(task[ids["temu"]], [span(text["temu"], "Putin", "x1")]) is not None
+
+    # renamed before any pull: the push's local state knows the project's id
+    assert api.http.patch(f"/api/projects/{pid}/", json={"title": "Kampanye 2024"}).is_success
     pulled = run_toolkit("pull", str(out), env=env)
     assert pulled.returncode == 0, pulled.stderr
     version = current_version(out)
@@ -451,13 +454,16 @@ def test_renamed_project_is_found_again_by_id(studio: StudioServer, tmp_path: Pa
     card = (out / "README.md").read_text(encoding="utf-8")
     assert f"Label Studio project {pid} at {studio.url.rstrip('/')}" in card
 
-    assert api.http.patch(f"/api/projects/{pid}/", json={"title": "Kampanye 2024"}).is_success
-    again = run_toolkit("push", str(out), "--json", env=env)
+    # renamed again, used from another machine (no local state): the release knows it
+    assert api.http.patch(f"/api/projects/{pid}/", json={"title": "Kampanye 2025"}).is_success
+    other = studio.cli_env(TOOLKIT_HOME=str(tmp_path / "other-machine"))
+    server = ["--url", studio.url, "--api-key", studio.api_key]
+    again = run_toolkit("push", str(out), "--json", *server, env=other)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["project_id"] == pid
     assert find_projects(studio.client(), name) == []  # no new empty project
     assert len(api.tasks(pid)) == len(ids)
-    repull = run_toolkit("pull", str(out), env=env)
+    repull = run_toolkit("pull", str(out), *server, env=other)
     assert repull.returncode == 0, repull.stderr
     assert current_version(out) == version and list(read_rows(out, "entities")) == entities
 

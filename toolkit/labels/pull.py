@@ -81,7 +81,7 @@ def pull(
         built = build_tables(reviewed, articles, users, known)
     _refuse_emptying(release_dir, built, project_id, title, client.url)
     sections = card_sections(built)
-    sections[projects.SECTION] = projects.section_text(project_id, client.url, title)
+    sections[projects.SECTION] = projects.section_for(manifest, project_id, client.url)
     result = release.release_tables(
         release_dir,
         built.tables,

@@ -26,9 +26,9 @@ SECTION = "Label Studio project"  # the card section pull writes; release.json k
 _SECTION_RE = re.compile(r"Label Studio project (\d+) at (\S+?)[,.]?\s")
 
 
-def section_text(project_id: int, url: str, title: str) -> str:
-    """The card section naming where the labels came from (parsed back by `recorded`)."""
-    del title  # not recorded: a rename alone must not make a new release
+def section_text(project_id: int, url: str) -> str:
+    """The card section naming where the labels came from (parsed back below). Not the
+    title: a rename alone must not make a new release."""
     return (
         f"Labels pulled from Label Studio project {project_id} at {url.rstrip('/')} . "
         "`toolkit push` and `toolkit pull` find the project by this id, even renamed."
@@ -74,13 +74,30 @@ def write_state(state_dir: Path, url: str, name: str, project_id: int, title: st
         os.replace(tmp, path)
 
 
-def from_manifest(manifest: dict[str, Any] | None, url: str) -> int | None:
-    """The project id the release's labels were pulled from, if pulled from `url`."""
+def recorded_section(manifest: dict[str, Any] | None) -> tuple[int, str, str] | None:
+    """(project id, URL, the section's text) the release records, if any."""
     text = ((manifest or {}).get("card_sections") or {}).get(SECTION)
     match = _SECTION_RE.search(f"{text} ") if isinstance(text, str) else None
-    if match is None or match.group(2).rstrip("/") != url.rstrip("/"):
+    if match is None or not isinstance(text, str):
         return None
-    return int(match.group(1))
+    return int(match.group(1)), match.group(2).rstrip("/"), text
+
+
+def section_for(manifest: dict[str, Any] | None, project_id: int, url: str) -> str:
+    """The section to release: the recorded one while the project is the same (the same
+    server reached by another URL, a proxy, must not make a new version), else anew."""
+    recorded = recorded_section(manifest)
+    if recorded is not None and recorded[0] == project_id:
+        return recorded[2]
+    return section_text(project_id, url)
+
+
+def from_manifest(manifest: dict[str, Any] | None, url: str) -> int | None:
+    """The project id the release's labels were pulled from, if pulled from `url`."""
+    recorded = recorded_section(manifest)
+    if recorded is None or recorded[1] != url.rstrip("/"):
+        return None
+    return recorded[0]
 
 
 def find_by_id(client: StudioClient, project_id: int) -> Any | None:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -309,7 +310,13 @@ def _create_project(client: StudioClient, title: str, label_config: str) -> int:
         idempotent=False,
     )
     pid = int(project.id)
-    oldest = min(find_projects(client, title), default=pid)
+    titled = find_projects(client, title)
+    for attempt in range(MAX_DEDUPE_ROUNDS):  # a listing without our own project is stale
+        if pid in titled:
+            break
+        time.sleep(client.backoff * 2**attempt)
+        titled = find_projects(client, title)
+    oldest = min([*titled, pid])
     if oldest != pid:
         client.call(f"delete project {pid}, made twice", client.sdk.projects.delete, pid)
     return oldest
@@ -596,17 +603,20 @@ def _push(
         done += size
         yield PushEvent("imported", done, total, f"imported {done} task(s)")
 
+    signature = None
     if total:
         # Another push may have imported the same articles meanwhile (from this machine
         # too, without a cache folder, or from another one): find and remove its twins.
         signature = _signature(client, pid)
         if signature[0] != sum(len(v) for v in existing.values()):
+            signature = None
             existing, removed = remove_duplicates(client, pid, set(hashes))
             result.duplicates_removed = removed
-            yield PushEvent(
-                "deduplicated", len(removed), len(removed),
-                f"removed {len(removed)} task(s) a concurrent push had made twice",
-            )  # fmt: skip
+            if removed:
+                yield PushEvent(
+                    "deduplicated", len(removed), len(removed),
+                    f"removed {len(removed)} task(s) a concurrent push had made twice",
+                )  # fmt: skip
     for article_id, held in sorted(existing.items()):
         if article_id not in hashes:
             continue
@@ -623,7 +633,7 @@ def _push(
     result.created = sum(1 for a in hashes if a in existing) - result.already_present
     if cache is not None and not (result.used_cache and result.created == 0):
         # (A cache that stood in and saw nothing imported is still exact: no request.)
-        signature = _signature(client, pid)
+        signature = signature or _signature(client, pid)
         # Only cache a listing we know is complete: nobody else added tasks meanwhile.
         if signature[0] == sum(len(v) for v in existing.values()):
             _save_cache(cache, signature, existing, result.edited)
