@@ -226,13 +226,13 @@ def _batches(release_dir: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
 # ---------------------------------------------------------------- the project
 
 
-def _projects_titled(client: StudioClient, title: str) -> list[Any]:
-    """Projects whose title is exactly `title` (id and label config only), oldest first."""
+def _projects_titled(
+    client: StudioClient, title: str, include: str = "id,title,label_config"
+) -> list[Any]:
+    """Projects whose title is exactly `title` (the `include` fields only), oldest first."""
 
     def listing() -> list[Any]:  # the title filter is a substring search: keep exact matches
-        pager = client.sdk.projects.list(
-            title=title, page_size=PROJECT_PAGE_SIZE, include="id,title,label_config"
-        )
+        pager = client.sdk.projects.list(title=title, page_size=PROJECT_PAGE_SIZE, include=include)
         found = list(pager.items or [])
         # Iterating the SDK's pager asks for one page past the last (a 404 that costs the
         # server as much as a page: 60 ms of a 0.3 s re-push); `next` says whether one exists.
@@ -299,27 +299,48 @@ def ensure_project(
 
 
 def _create_project(client: StudioClient, title: str, label_config: str) -> int:
-    """Create the project; if a concurrent push created one with the title too, the
-    oldest is kept and ours (empty: just made) deleted, whichever push looks last."""
-    project = client.call(
-        f"create project {title!r}",
-        client.sdk.projects.create,
-        title=title,
-        label_config=label_config,
-        description="Entity and stance annotation of news articles (news-annotation-toolkit).",
-        idempotent=False,
-    )
-    pid = int(project.id)
-    titled = find_projects(client, title)
+    """Create the project. Pushes creating it at once (or a create that was answered 500,
+    or sent twice, yet made its project) leave several projects with the title: everyone
+    uses the oldest, and the newer ones without a task are deleted by whoever sees them."""
+    failed, pid = None, None
+    try:
+        project = client.call(
+            f"create project {title!r}",
+            client.sdk.projects.create,
+            title=title,
+            label_config=label_config,
+            description="Entity and stance annotation of news articles (news-annotation-toolkit).",
+            idempotent=False,
+        )
+        pid = int(project.id)
+    except TransientStudioError as exc:  # it may have been made all the same: look
+        failed = exc
+    titled = _projects_titled(client, title, _COUNTED)
     for attempt in range(MAX_DEDUPE_ROUNDS):  # a listing without our own project is stale
-        if pid in titled:
+        if pid is None or pid in {int(p.id) for p in titled}:
             break
         time.sleep(client.backoff * 2**attempt)
-        titled = find_projects(client, title)
-    oldest = min([*titled, pid])
-    if oldest != pid:
+        titled = _projects_titled(client, title, _COUNTED)
+    if not titled:
+        if failed is not None:
+            raise failed
+        return int(pid or 0)
+    for extra in titled[1:]:
+        if not getattr(extra, "task_number", None):
+            _delete_project(client, int(extra.id))
+    return int(titled[0].id)
+
+
+_COUNTED = "id,title,task_number"
+
+
+def _delete_project(client: StudioClient, pid: int) -> None:
+    """Delete a project made twice (a concurrent push may have deleted it already)."""
+    try:
         client.call(f"delete project {pid}, made twice", client.sdk.projects.delete, pid)
-    return oldest
+    except StudioError as exc:
+        if getattr(exc, "status_code", None) != 404:
+            raise
 
 
 # ---------------------------------------------------------------- what the project holds
