@@ -217,6 +217,9 @@ def _annotation_rows(
     results = ann.get("result") or []
     try:
         who = annotator_of(ann.get("completed_by"), users, raw_id, known)
+    except Exception:  # a user object of an unforeseen shape
+        who = deleted_annotator(raw_id)
+    try:
         meta = {
             "annotator": who.name,
             "annotator_id": who.user_id,
@@ -235,13 +238,11 @@ def _annotation_rows(
     except Exception:  # the net under every check: quarantined, never a stopped pull
         name = str(article_id) if article_id is not None else None
         meta = {
-            "annotator": deleted_annotator(raw_id).name if raw_id is not None else None,
-            "annotator_id": None,
+            "annotator": who.name,
+            "annotator_id": who.user_id,
             "annotation_id": raw_id,
             "task_id": raw_task_id,
         }
-        if isinstance(ann.get("completed_by"), int):
-            meta["annotator_id"] = ann["completed_by"]
         items = results if isinstance(results, list) else [results]
         out.quarantine.append(_quarantined(name, meta, MALFORMED_ANNOTATION, items))
         return
