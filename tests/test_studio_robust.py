@@ -24,6 +24,7 @@ from toolkit.dataset.release import build, current_version, read_articles, read_
 from toolkit.errors import StudioError
 from toolkit.labels import export as labels
 from toolkit.labels.pull import pull, report
+from toolkit.studio.label_config import DATA_FIELDS
 from toolkit.studio.push import find_projects, list_existing, push_release
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ def odd(studio: StudioServer, tmp_path_factory: pytest.TempPathFactory) -> dict[
     text, ids = texts_and_ids(out)
     t = text["temu"]
     # a hand-imported task whose article_id is a number
-    hand = {"text": t, "title": "", "publisher": "", "published_at": "", "article_id": 123}
+    hand = {field: "" for field in DATA_FIELDS} | {"text": t, "article_id": 123}
     assert api.http.post(f"/api/projects/{pid}/import", json=[{"data": hand}]).status_code == 201
     hand_task = next(x["id"] for x in api.tasks(pid) if x["data"]["article_id"] == 123)
     relation = {"from_id": "r1", "to_id": "r2", "type": "relation", "direction": "right"}
