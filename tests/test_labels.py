@@ -88,9 +88,9 @@ def test_entity_rows_exact(rows, export):
     c3, u3 = times(export, 3)
     c4, u4 = times(export, 4)
     common = {"article_id": "art-emoji", "text_sha256": sha(T_EMOJI), "task_id": 5003}
-    ann1 = {"annotator": "ann1@example.com", "annotation_id": 3}
+    ann1 = {"annotator": "ann1@example.com", "annotator_id": 2, "annotation_id": 3}
     ann1 |= {"created_at": c3, "updated_at": u3, "lead_time": 42.5}
-    ann2 = {"annotator": "ann2@example.com", "annotation_id": 4}
+    ann2 = {"annotator": "ann2@example.com", "annotator_id": 3, "annotation_id": 4}
     ann2 |= {"created_at": c4, "updated_at": u4, "lead_time": 30.0}
 
     def row(start, end, type_, stance, relocated, region, who):
@@ -135,6 +135,7 @@ def test_entity_rows_exact(rows, export):
         "gold",
         "ground_truth",
         "annotator",
+        "annotator_id",
         "annotation_id",
         "task_id",
         "region_id",

@@ -303,7 +303,13 @@ def validate(release_dir: Path, as_json: bool) -> None:
 @cli.command()
 @click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @studio_options
-@click.option("--page-size", default=500, show_default=True, help="Tasks per export request.")
+@click.option(
+    "--page-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Tasks per export request.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def pull(
     release_dir: Path,
@@ -325,6 +331,7 @@ def pull(
         toolkit pull dist/news --project news --url http://127.0.0.1:8080
     """
     from toolkit.labels.pull import pull as pull_labels
+    from toolkit.studio.server import toolkit_home
 
     with library_errors(), StageProgress("tasks") as progress:
         result = pull_labels(
@@ -334,6 +341,7 @@ def pull(
             api_key=api_key,
             page_size=page_size,
             progress=progress.update,
+            state_dir=toolkit_home() / "push-cache",
         )
     counts, rel = result.tables.counts, result.release
     quarantined: dict[str, int] = {}
@@ -592,8 +600,9 @@ def push(
 
     Creates the project (or finds it by title) with the labeling interface generated
     from schemas/labels.yaml, then imports only the articles it does not hold yet.
-    Articles whose text changed since they were pushed are listed, never touched.
-    A push that was interrupted is simply run again.
+    Articles whose text changed since they were pushed are listed, never touched, and
+    so are tasks whose text was edited inside Label Studio. A push that was interrupted
+    is simply run again; tasks a concurrent push made twice are removed.
 
     \b
     Example:
@@ -621,7 +630,7 @@ def push(
                     progress.update("listing", event.done, event.total)
                 elif event.stage in ("importing", "imported") and event.total:
                     progress.update("importing", event.done, event.total)
-                elif event.stage in ("project", "listed"):
+                elif event.stage in ("waiting", "project", "listed", "deduplicated"):
                     progress.close()
                     click.echo(event.message, err=True)
                 if event.result is not None:
@@ -638,6 +647,10 @@ def push(
             {"article_id": c.article_id, "task_ids": list(c.task_ids)} for c in result.changed
         ],
         "duplicated": result.duplicated,
+        "edited_in_studio": [
+            {"article_id": e.article_id, "task_id": e.task_id} for e in result.edited
+        ],
+        "duplicates_removed": result.duplicates_removed,
         "config_updated": result.config_updated,
         "settings_updated": result.settings_updated,
     }
@@ -657,6 +670,14 @@ def push(
         click.echo(f"  changed since pushed (task {ids} left as is): {c.article_id}")
     for article_id, ids in result.duplicated.items():
         click.echo(f"  held by several tasks ({', '.join(map(str, ids))}): {article_id}")
+    for e in result.edited:
+        click.echo(
+            f"  text edited in Label Studio (task {e.task_id}; pull quarantines its labels): "
+            f"{e.article_id}"
+        )
+    if result.duplicates_removed:
+        n = len(result.duplicates_removed)
+        click.echo(f"  removed {n} task(s) a concurrent push had made twice")
     click.echo(f"open {result.url}/projects/{result.project_id}/")
 
 

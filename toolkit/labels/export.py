@@ -5,12 +5,20 @@ predictions. Only finished, non-cancelled annotations become rows; drafts, cance
 annotations and predictions are counted, never mixed in. A span result (`labels`) and
 its per-region stance (`choices` with the same region `id`) are joined into one entity
 row; every result that cannot become a row goes to quarantine with its reason.
+
+Label Studio stores what its API is given, well formed or not (a `value` that is a
+string, a span without region id, the same stance control answered twice, a task whose
+`article_id` is a number). Such input never stops a pull: each annotation is converted on
+its own, its results checked before use, two rows that would share a key go to quarantine
+together, and anything still unforeseen quarantines that annotation as
+`malformed-annotation` while the rest of the project pulls.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +34,17 @@ UNKNOWN_CONTROL = "unknown-control"
 UNKNOWN_LABEL = "unknown-label"
 MULTIPLE_LABELS = "multiple-labels"
 ORPHAN_REGION_STANCE = "orphan-region-stance"
+MALFORMED_RESULT = "malformed-result"  # not an object, or its value/from_name/text mistyped
+MALFORMED_ANNOTATION = "malformed-annotation"  # anything else that would not convert
+NO_REGION_ID = "no-region-id"  # a span or region stance without a region id to join on
+REPEATED_RESULT = "repeated-result"  # the very same result twice in one annotation
+REPEATED_CONTROL = "repeated-control"  # two rows of one annotation would share a key
+BAD_ARTICLE_ID = "bad-article-id"  # the task's article_id is not a string
+TASK_TEXT_EDITED = "task-text-edited"  # the task's text was edited in Label Studio
+
+# Row keys within one annotation (the schemas' keys minus annotation_id): two rows of one
+# annotation sharing one would make the release refuse the whole pull.
+_ROW_KEYS = {"entities": ("region_id",), "stance": ("target",)}
 
 
 @dataclass(frozen=True)
@@ -82,21 +101,65 @@ def parse_time(value: Any) -> datetime | None:
     return parsed.replace(microsecond=0)
 
 
-def annotator_of(completed_by: Any, users: Mapping[int, str]) -> str:
-    """The annotator's email (Label Studio exports a user id, or a user object)."""
+@dataclass(frozen=True)
+class Annotator:
+    """Who made an annotation: `name` is the e-mail when known, `user_id` the Label
+    Studio user id. `name` is what gold and agreement tell annotators apart by."""
+
+    name: str
+    user_id: int | None
+
+
+def deleted_annotator(annotation_id: Any) -> Annotator:
+    """An annotation whose user was deleted before any pull saw them: its own annotator
+    (two deleted users must never merge into one)."""
+    return Annotator(f"deleted-user-of-annotation-{annotation_id}", None)
+
+
+def annotator_of(
+    completed_by: Any,
+    users: Mapping[int, str],
+    annotation_id: Any = None,
+    known: Mapping[int, Annotator] | None = None,
+) -> Annotator:
+    """The annotator of an annotation (Label Studio exports a user id, a user object, or
+    null once the user was deleted: then who a previous pull recorded, from `known`)."""
     if isinstance(completed_by, dict):
-        return str(completed_by.get("email") or completed_by.get("id"))
-    if isinstance(completed_by, int) and completed_by in users:
-        return users[completed_by]
-    return str(completed_by)
+        user_id = completed_by.get("id")
+        user_id = user_id if isinstance(user_id, int) else None
+        name = completed_by.get("email") or users.get(user_id or -1)
+        return Annotator(str(name or f"user-{user_id}"), user_id)
+    if isinstance(completed_by, int) and not isinstance(completed_by, bool):
+        return Annotator(users.get(completed_by) or f"user-{completed_by}", completed_by)
+    if known and isinstance(annotation_id, int) and annotation_id in known:
+        return known[annotation_id]
+    return deleted_annotator(annotation_id)
 
 
-def task_article(task: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The article id and text hash a task was pushed with (in `data`, else `meta`)."""
-    data, meta = task.get("data") or {}, task.get("meta") or {}
+def task_article(task: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The article id and text hash a task was pushed with (in `data`, else `meta`); as
+    stored, so possibly not strings in a hand-imported task."""
+    data, meta = _mapping(task.get("data")), _mapping(task.get("meta"))
     article_id = data.get("article_id") or meta.get("article_id")
     sha = data.get("text_sha256") or meta.get("text_sha256")
     return article_id, sha
+
+
+def text_edited(task: Mapping[str, Any]) -> bool:
+    """Whether the task's text is no longer the one it was pushed with (edited inside
+    Label Studio): its hash differs from the `text_sha256` recorded at push."""
+    data, meta = _mapping(task.get("data")), _mapping(task.get("meta"))
+    pushed = meta.get("text_sha256")
+    text = data.get("text")
+    if not isinstance(pushed, str) or not pushed:
+        return False  # not pushed by the toolkit: nothing to compare with
+    if not isinstance(text, str):
+        return True
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() != pushed
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def rows_from_export(
@@ -104,50 +167,134 @@ def rows_from_export(
     articles: Mapping[str, ArticleText],
     controls: Controls,
     users: Mapping[int, str] | None = None,
+    known: Mapping[int, Annotator] | None = None,
 ) -> LabelRows:
-    """Turn exported tasks into label rows, checking every span against `articles`."""
+    """Turn exported tasks into label rows, checking every span against `articles`.
+    `known`: annotation id -> annotator recorded by a previous pull (for deleted users)."""
     out = LabelRows()
     users = users or {}
     for task in tasks:
         out.counts["tasks"] += 1
-        out.counts["drafts"] += len(task.get("drafts") or [])
-        out.counts["predictions"] += len(task.get("predictions") or [])
-        for ann in task.get("annotations") or []:
-            if ann.get("was_cancelled"):
+        out.counts["drafts"] += _count(task.get("drafts"))
+        out.counts["predictions"] += _count(task.get("predictions"))
+        annotations = task.get("annotations") or []
+        for ann in annotations if isinstance(annotations, list) else [annotations]:
+            if isinstance(ann, Mapping) and ann.get("was_cancelled"):
                 out.counts["cancelled"] += 1
                 continue
             out.counts["annotations"] += 1
-            _annotation_rows(task, ann, articles, controls, users, out)
+            _annotation_rows(task, ann, articles, controls, users, known or {}, out)
     return out
+
+
+def _count(items: Any) -> int:
+    return len(items) if isinstance(items, list) else 0
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _annotation_rows(
     task: Mapping[str, Any],
-    ann: Mapping[str, Any],
+    ann: Any,
     articles: Mapping[str, ArticleText],
     controls: Controls,
     users: Mapping[int, str],
+    known: Mapping[int, Annotator],
     out: LabelRows,
 ) -> None:
+    """One annotation's rows into `out`; whatever it holds, it never raises (the rows of
+    an annotation that will not convert go to quarantine, and the pull goes on)."""
+    ann = _mapping(ann)
+    raw_id, raw_task_id = _as_int(ann.get("id")), _as_int(task.get("id"))
     article_id, pushed_sha = task_article(task)
-    meta = {
-        "annotator": annotator_of(ann.get("completed_by"), users),
-        "annotation_id": int(ann["id"]),
-        "task_id": int(task["id"]),
-        "created_at": parse_time(ann.get("created_at")),
-        "updated_at": parse_time(ann.get("updated_at")),
-        "lead_time": float(ann["lead_time"]) if ann.get("lead_time") is not None else None,
-        "ground_truth": bool(ann.get("ground_truth")),
-    }
-    groups = _group_results(ann.get("result") or [], controls)
-    article = articles.get(article_id) if article_id else None
+    results = ann.get("result") or []
+    try:
+        who = annotator_of(ann.get("completed_by"), users, raw_id, known)
+    except Exception:  # a user object of an unforeseen shape
+        who = deleted_annotator(raw_id)
+    try:
+        meta = {
+            "annotator": who.name,
+            "annotator_id": who.user_id,
+            "annotation_id": raw_id,
+            "task_id": raw_task_id,
+            "created_at": parse_time(ann.get("created_at")),
+            "updated_at": parse_time(ann.get("updated_at")),
+            "lead_time": _lead_time(ann.get("lead_time")),
+            "ground_truth": bool(ann.get("ground_truth")),
+        }
+        if raw_id is None or raw_task_id is None or not isinstance(results, list):
+            raise ValueError("annotation without ids or without a list of results")
+        part = LabelRows()
+        _checked_rows(task, ann, article_id, pushed_sha, results, meta, articles, controls, part)
+        _repeated_keys(part)
+    except Exception:  # the net under every check: quarantined, never a stopped pull
+        name = str(article_id) if article_id is not None else None
+        meta = {
+            "annotator": who.name,
+            "annotator_id": who.user_id,
+            "annotation_id": raw_id,
+            "task_id": raw_task_id,
+        }
+        items = results if isinstance(results, list) else [results]
+        out.quarantine.append(_quarantined(name, meta, MALFORMED_ANNOTATION, items))
+        return
+    out.entities += part.entities
+    out.stance += part.stance
+    out.quarantine += _merged(part.quarantine)
+    out.annotations += part.annotations
+    out.counts["relocated"] += part.counts["relocated"]
+
+
+def _lead_time(value: Any) -> float | None:
+    if value is None:
+        return None
+    lead = float(value)
+    return lead if lead == lead else None  # NaN: unknown
+
+
+def _checked_rows(
+    task: Mapping[str, Any],
+    ann: Mapping[str, Any],
+    article_id: Any,
+    pushed_sha: Any,
+    results: list[Any],
+    meta: dict[str, Any],
+    articles: Mapping[str, ArticleText],
+    controls: Controls,
+    out: LabelRows,
+) -> None:
     refusal = None
-    if not article_id:
+    if article_id is not None and not isinstance(article_id, str):
+        refusal, article_id = BAD_ARTICLE_ID, str(article_id)
+    article = articles.get(article_id) if article_id and not refusal else None
+    if refusal:
+        pass
+    elif not article_id:
         refusal = NO_ARTICLE_ID
     elif article is None:
         refusal = ARTICLE_MISSING
+    elif text_edited(task):
+        refusal = TASK_TEXT_EDITED
     elif pushed_sha != article.text_sha256:
         refusal = TEXT_CHANGED
+    usable = []
+    for item, copies in _unique(results):
+        problem = _result_problem(item, controls)
+        if problem:
+            out.quarantine.append(_quarantined(article_id, meta, problem, [item]))
+        else:
+            usable.append(item)
+        if copies:
+            out.quarantine.append(_quarantined(article_id, meta, REPEATED_RESULT, copies))
+    groups = _group_results(usable, controls)
     if refusal or article is None or article_id is None:
         for items in groups:
             out.quarantine.append(_quarantined(article_id, meta, refusal or NO_ARTICLE_ID, items))
@@ -165,6 +312,72 @@ def _annotation_rows(
     base = {"article_id": article_id, "text_sha256": article.text_sha256, **meta}
     for items in groups:
         _group_row(items, article, controls, base, out)
+
+
+def _unique(results: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """Each distinct result once, with its later identical copies (Label Studio keeps a
+    result posted twice: a repeat is quarantined, the first copy used)."""
+    seen: dict[str, tuple[Any, list[Any]]] = {}
+    for item in results:
+        key = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+        if key in seen:
+            seen[key][1].append(item)
+        else:
+            seen[key] = (item, [])
+    return list(seen.values())
+
+
+def _result_problem(item: Any, controls: Controls) -> str | None:
+    """Why a result cannot be read at all, or None."""
+    if not isinstance(item, Mapping) or not isinstance(item.get("value", {}), Mapping):
+        return MALFORMED_RESULT
+    name = item.get("from_name")
+    if name is not None and not isinstance(name, str):
+        return MALFORMED_RESULT
+    if name in (controls.entity, controls.region_stance):
+        rid = item.get("id")
+        if not isinstance(rid, str | int) or isinstance(rid, bool) or str(rid).strip() == "":
+            return NO_REGION_ID
+        text = item["value"].get("text") if isinstance(item.get("value"), Mapping) else None
+        if text is not None and not isinstance(text, str):
+            return MALFORMED_RESULT
+    return None
+
+
+def _repeated_keys(out: LabelRows) -> None:
+    """Rows of one annotation that would share a key (the same stance control answered
+    twice, ...) go to quarantine together: which one was meant is not ours to guess."""
+    for config, key in _ROW_KEYS.items():
+        rows: list[dict[str, Any]] = getattr(out, config)
+        count = Counter(tuple(r[k] for k in key) for r in rows)
+        if all(n == 1 for n in count.values()):
+            continue
+        keep = []
+        for r in rows:
+            if count[tuple(r[k] for k in key)] == 1:
+                keep.append(r)
+            else:
+                out.quarantine.append(
+                    _quarantined(r["article_id"], r, REPEATED_CONTROL, r["_items"])
+                )
+        rows[:] = keep
+    for r in [*out.entities, *out.stance]:
+        r.pop("_items", None)
+
+
+def _merged(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Quarantine rows of one annotation that would share a key (same reason, same
+    results) as one row holding all their results."""
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["reason"], row["result_json"])
+        if key in by_key:
+            first = by_key[key]
+            both = json.loads(first["result_json"]) + json.loads(row["result_json"])
+            first["result_json"] = json.dumps(both, ensure_ascii=False, sort_keys=True)
+        else:
+            by_key[key] = row
+    return list(by_key.values())
 
 
 def _group_results(results: list[dict[str, Any]], controls: Controls) -> list[list[dict]]:
@@ -246,9 +459,10 @@ def _entity_row(
             "relocated": check.relocated,
             "gold": False,
             "ground_truth": base["ground_truth"],
-            **_order(base, "annotator", "annotation_id", "task_id"),
+            **_order(base, "annotator", "annotator_id", "annotation_id", "task_id"),
             "region_id": str(span["id"]),
             **_order(base, "created_at", "updated_at", "lead_time"),
+            "_items": items,
         }
     )
 
@@ -265,8 +479,9 @@ def _stance_row(item: dict, target: str, base: dict, out: LabelRows) -> None:
             "stance": stance,
             "gold": False,
             "ground_truth": base["ground_truth"],
-            **_order(base, "annotator", "annotation_id", "task_id"),
+            **_order(base, "annotator", "annotator_id", "annotation_id", "task_id"),
             **_order(base, "created_at", "updated_at", "lead_time"),
+            "_items": [item],
         }
     )
 
@@ -275,12 +490,13 @@ def _order(d: Mapping[str, Any], *keys: str) -> dict[str, Any]:
     return {k: d[k] for k in keys}
 
 
-def _quarantined(article_id: str | None, meta: Mapping[str, Any], reason: str, items: list) -> dict:
+def _quarantined(article_id: Any, meta: Mapping[str, Any], reason: str, items: list) -> dict:
     return {
         "article_id": article_id,
         "task_id": meta["task_id"],
         "annotation_id": meta["annotation_id"],
         "annotator": meta["annotator"],
+        "annotator_id": meta.get("annotator_id"),
         "reason": reason,
         "result_json": json.dumps(items, ensure_ascii=False, sort_keys=True),
     }

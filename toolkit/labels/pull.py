@@ -15,14 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from toolkit.dataset import release
 from toolkit.dataset.schema import config_schema, label_names
-from toolkit.errors import ReleaseError
+from toolkit.errors import ReleaseError, StudioError
 from toolkit.labels.agreement import Agreement, agreement
 from toolkit.labels.disagreements import Disagreement, find_disagreements
-from toolkit.labels.export import ArticleText
+from toolkit.labels.export import Annotator, ArticleText
 from toolkit.labels.tables import PullTables, annotations_from_rows, build_tables, card_sections
-from toolkit.studio.client import connect
+from toolkit.studio import projects
+from toolkit.studio.client import StudioClient, connect
 from toolkit.studio.fetch import DEFAULT_PAGE_SIZE, ExportStream, fetch_users, find_project
 from toolkit.studio.review import show_disagreements
 
@@ -52,24 +55,37 @@ def pull(
     client_options: dict[str, Any] | None = None,
     date: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    state_dir: Path | None = None,
 ) -> PullResult:
     """Export the project, check every label against the release's texts, and release
     the label configs as the next version (none if nothing changed). `progress(stage,
-    done, total)` is told of every exported task (total 0 while still unknown)."""
+    done, total)` is told of every exported task (total 0 while still unknown).
+
+    Without `project`, the project is the one this release was pulled from before, else
+    the one push recorded in `state_dir`, found by id (so a renamed project is still
+    found), else the one titled like the dataset."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise StudioError(f"the page size must be a whole number of at least 1, not {page_size}")
     release_dir = Path(release_dir)
-    title = project or release.dataset_name(release_dir)
+    manifest = release.read_manifest(release_dir)
+    name = release.dataset_name(release_dir)
     client = connect(url, api_key, **(client_options or {}))
-    project_id = find_project(client, title)
+    project_id, title = _locate(client, manifest, name, project, state_dir)
     users = fetch_users(client)
     reviewer = int(client.call("identify the reviewer", client.sdk.users.whoami).id)
+    known = recorded_annotators(release_dir)
     with ExportStream(client, project_id, page_size=page_size) as tasks:
         articles = release_articles(release_dir)  # while the first pages download
         counted = tasks if progress is None else _counted(tasks, progress)
-        built = build_tables(reviews_as_ground_truth(counted, reviewer), articles, users)
+        reviewed = reviews_as_ground_truth(counted, reviewer)
+        built = build_tables(reviewed, articles, users, known)
+    _refuse_emptying(release_dir, built, project_id, title, client.url)
+    sections = card_sections(built)
+    sections[projects.SECTION] = projects.section_for(manifest, project_id, client.url)
     result = release.release_tables(
         release_dir,
         built.tables,
-        card_sections=card_sections(built),
+        card_sections=sections,
         date=date,
         split_column={"ner": "id"},
     )
@@ -109,6 +125,66 @@ def _counted(
     for done, task in enumerate(tasks, start=1):
         progress("exporting", done, tasks.expected or 0)
         yield task
+
+
+def _locate(
+    client: StudioClient,
+    manifest: dict[str, Any] | None,
+    name: str,
+    project: str | None,
+    state_dir: Path | None,
+) -> tuple[int, str]:
+    if project is None:
+        found = projects.recorded_project(client, manifest, name, state_dir)
+        if found is not None:
+            return int(found.id), str(found.title or "")
+    title = project or name
+    return find_project(client, title), title
+
+
+LABEL_CONFIGS = ("entities", "stance", "quarantine")
+
+
+def _refuse_emptying(
+    release_dir: Path, built: PullTables, project_id: int, title: str, url: str
+) -> None:
+    """A project without a single label (a new or emptied one, found instead of the
+    renamed original) must not become a release that removes every label."""
+    if any(built.tables[c].num_rows for c in LABEL_CONFIGS):
+        return
+    held = sum(_row_count(release_dir, c) for c in LABEL_CONFIGS)
+    if held:
+        raise StudioError(
+            f"project {project_id} ({title!r}) at {url} holds no labels, but {release_dir} "
+            f"holds {held} label row(s): refusing to release a version that removes them "
+            "all. If the project was renamed or re-created, pass --project with its title"
+        )
+
+
+def _row_count(release_dir: Path, config: str) -> int:
+    files = [f for fs in release.config_files(release_dir, config).values() for f in fs]
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+
+
+def recorded_annotators(release_dir: Path) -> dict[int, Annotator]:
+    """annotation id -> annotator, as the release's label rows recorded them: who made an
+    annotation stays known after Label Studio forgets a deleted user."""
+    known: dict[int, Annotator] = {}
+    for config in LABEL_CONFIGS:
+        for files in release.config_files(release_dir, config).values():
+            for path in files:
+                parquet = pq.ParquetFile(path)
+                names = parquet.schema_arrow.names
+                columns = [c for c in ("annotation_id", "annotator", "annotator_id") if c in names]
+                for row in parquet.read(columns=columns).to_pylist():
+                    # ("None": what pulls before annotator ids wrote for a deleted user)
+                    if row.get("annotation_id") is not None and row.get("annotator") not in (
+                        None,
+                        "None",
+                    ):
+                        who = Annotator(row["annotator"], row.get("annotator_id"))
+                        known.setdefault(row["annotation_id"], who)
+    return known
 
 
 @dataclass

@@ -20,7 +20,14 @@ from toolkit.batches import batched
 from toolkit.dataset.schema import config_schema, label_names
 from toolkit.labels.agreement import Agreement, agreement
 from toolkit.labels.bio import bio_rows
-from toolkit.labels.export import Annotation, ArticleText, Controls, LabelRows, rows_from_export
+from toolkit.labels.export import (
+    Annotation,
+    Annotator,
+    ArticleText,
+    Controls,
+    LabelRows,
+    rows_from_export,
+)
 from toolkit.labels.gold import GOLD_RULE, gold_rows, mark_gold
 from toolkit.studio import label_config
 
@@ -124,6 +131,7 @@ def build_tables(
     tasks: Iterable[Mapping[str, Any]],
     articles: Mapping[str, ArticleText],
     users: Mapping[int, str] | None = None,
+    known: Mapping[int, Annotator] | None = None,
 ) -> PullTables:
     """Exported tasks + article texts -> the typed label tables (no network, no files).
 
@@ -132,10 +140,11 @@ def build_tables(
     (10k tasks: tokenising and encoding the NER rows took 3 s after the last page). The
     NER rows of a batch use the gold entities of that batch; gold is then chosen again
     over every annotation, and the few articles whose gold changed (tasks of one article
-    in two batches) are tagged again. The result is the same as converting all at once."""
+    in two batches) are tagged again. The result is the same as converting all at once.
+    `known`: annotation id -> annotator, as a previous pull recorded (deleted users)."""
     rows, ner = LabelRows(), _NerRows(articles)
     for batch in batched(tasks, BATCH_TASKS):
-        part = rows_from_export(batch, articles, controls(), users)
+        part = rows_from_export(batch, articles, controls(), users, known)
         mark_gold(part.entities, part.stance, part.annotations)
         ner.add(part)
         rows.entities += part.entities

@@ -13,7 +13,26 @@ id and its article id); when the signature still matches, the cache stands in fo
 listing. Any import or deletion through other means changes the signature. The cache's
 first line also holds a digest of the (article id, text hash) pairs the project holds: when
 it equals the release's, the re-push is done without loading the task map. An unchanged
-10k re-push is then two requests (project listing, signature) plus reading two columns.
+10k re-push is then three requests (project lookup, two for the signature) plus reading two
+columns.
+
+Pushes at once. Two pushes of one release to one project, each listing the project before
+the other's import lands, would both import every article. On one machine a lock (keyed
+by server and project title, in the cache folder) makes the second wait. Across machines
+no local lock helps, so every push that imported something checks afterwards: if the
+project holds more tasks than it counted, it lists the project and deletes, per article,
+every task a toolkit push made (`push_id` in meta) that has no annotation, prediction or
+skip and is not the article's oldest task. Each push applies the same rule, so whichever
+checks last sees every task and the project ends with each article once; a task anyone
+worked on is never deleted (reported as duplicated instead).
+
+A task's text edited inside Label Studio no longer matches the `text_sha256` it was
+pushed with: the listing reads each task's text and reports such tasks (`edited`); pull
+quarantines their labels. The cache signature holds the newest `updated_at`, which any
+edit (and any annotation) moves, so an edit is never hidden behind the cache.
+
+The project is remembered by id (toolkit.studio.projects): a project renamed in the UI
+is found again, never replaced by a new empty one.
 """
 
 from __future__ import annotations
@@ -21,6 +40,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,10 +51,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
 from toolkit.batches import batched
 from toolkit.dataset.shards import ROWS_PER_GROUP
 from toolkit.errors import ReleaseError, StudioError
+from toolkit.studio import projects
 from toolkit.studio.client import StudioClient, TransientStudioError
 from toolkit.studio.display import display_date
 from toolkit.studio.label_config import build_label_config
@@ -46,6 +69,7 @@ LIST_PAGE_SIZE = 5000  # tasks per listing request: large pages, only id and met
 DEFAULT_BATCH_SIZE = 2000
 PROJECT_PAGE_SIZE = 100  # projects per listing request (the title filter is a substring)
 MAX_IMPORT_FAILURES = 3  # consecutive transient failures of one batch before giving up
+MAX_DEDUPE_ROUNDS = 5  # listings after a concurrent import, while duplicates still appear
 
 Existing = dict[str, list[tuple[int, str | None]]]  # article id -> [(task id, text_sha256)]
 
@@ -58,6 +82,15 @@ class ChangedArticle:
     task_ids: tuple[int, ...]
     pushed_sha256: str | None
     release_sha256: str
+
+
+@dataclass(frozen=True)
+class EditedTask:
+    """A task whose text was edited inside Label Studio after the push (pull quarantines
+    its labels as `task-text-edited`)."""
+
+    article_id: str
+    task_id: int
 
 
 @dataclass
@@ -75,11 +108,15 @@ class PushResult:
     duplicated: dict[str, list[int]] = field(default_factory=dict)
     used_cache: bool = False
     settings_updated: list[str] = field(default_factory=list)  # queue/instruction fields set
+    edited: list[EditedTask] = field(default_factory=list)
+    # Tasks this push deleted: duplicates a concurrent push made (see the module doc).
+    duplicates_removed: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class PushEvent:
-    """stage: project, listing, listed, importing, imported or done (with the result)."""
+    """stage: waiting, project, listing, listed, importing, imported, deduplicated or done
+    (with the result)."""
 
     stage: str
     done: int = 0
@@ -97,7 +134,7 @@ def _release_reader() -> Any:
     return release
 
 
-def task_for(row: dict[str, Any], version: str) -> dict[str, Any]:
+def task_for(row: dict[str, Any], version: str, push_id: str | None = None) -> dict[str, Any]:
     """The Label Studio task for one `articles` row. Every variable the config reads is
     present (empty string for a missing title or date): the server refuses tasks without."""
     published = row.get("published_at")
@@ -117,6 +154,7 @@ def task_for(row: dict[str, Any], version: str) -> dict[str, Any]:
             "article_id": row["id"],
             "text_sha256": row["text_sha256"],
             "dataset_version": version,
+            **({"push_id": push_id} if push_id else {}),
         },
     }
 
@@ -154,7 +192,7 @@ def load_tasks(release_dir: Path, ids: set[str], version: str) -> dict[str, dict
 
 
 def task_batches(
-    release_dir: Path, ids: set[str], version: str, size: int
+    release_dir: Path, ids: set[str], version: str, size: int, push_id: str | None = None
 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """(article id, task) of the articles `ids`, in release order, `size` at a time: the
     texts of one batch are in memory, not all (100k articles: ~0.5 GB of Python text)."""
@@ -166,7 +204,8 @@ def task_batches(
         for rows in _batches(release_dir, _TASK_COLUMNS)
         for row in rows.filter(pc.is_in(rows.column("id"), value_set=wanted)).to_pylist()
     )
-    yield from batched(((row["id"], task_for(row, version)) for row in picked), size)
+    tasks = ((row["id"], task_for(row, version, push_id)) for row in picked)
+    yield from batched(tasks, size)
 
 
 def _batches(release_dir: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
@@ -187,13 +226,13 @@ def _batches(release_dir: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
 # ---------------------------------------------------------------- the project
 
 
-def _projects_titled(client: StudioClient, title: str) -> list[Any]:
-    """Projects whose title is exactly `title` (id and label config only), oldest first."""
+def _projects_titled(
+    client: StudioClient, title: str, include: str = "id,title,label_config"
+) -> list[Any]:
+    """Projects whose title is exactly `title` (the `include` fields only), oldest first."""
 
     def listing() -> list[Any]:  # the title filter is a substring search: keep exact matches
-        pager = client.sdk.projects.list(
-            title=title, page_size=PROJECT_PAGE_SIZE, include="id,title,label_config"
-        )
+        pager = client.sdk.projects.list(title=title, page_size=PROJECT_PAGE_SIZE, include=include)
         found = list(pager.items or [])
         # Iterating the SDK's pager asks for one page past the last (a 404 that costs the
         # server as much as a page: 60 ms of a 0.3 s re-push); `next` says whether one exists.
@@ -211,32 +250,27 @@ def find_projects(client: StudioClient, title: str) -> list[int]:
     return [int(p.id) for p in _projects_titled(client, title)]
 
 
-def ensure_project(client: StudioClient, title: str, label_config: str) -> tuple[int, bool, bool]:
-    """Find the project by title or create it; bring its label config up to date.
+def ensure_project(
+    client: StudioClient, title: str, label_config: str, project: Any = None
+) -> tuple[int, bool, bool]:
+    """Find the project by title (or take `project`, found by id) or create it; bring its
+    label config up to date.
 
     Returns (project id, created, config updated). The server validates the config on
     create and update; its refusal (an invalid config, or annotations that use a label the
     new config drops) surfaces as a StudioError with the server's own explanation.
     """
-    projects = _projects_titled(client, title)
-    ids = [int(p.id) for p in projects]
+    projects_found = [project] if project is not None else _projects_titled(client, title)
+    ids = [int(p.id) for p in projects_found]
     if len(ids) > 1:
         raise StudioError(
             f"{len(ids)} projects at {client.url} are titled {title!r} (ids "
             f"{', '.join(map(str, ids))}): rename or delete all but one, or pass --project"
         )
     if not ids:
-        project = client.call(
-            f"create project {title!r}",
-            client.sdk.projects.create,
-            title=title,
-            label_config=label_config,
-            description="Entity and stance annotation of news articles (news-annotation-toolkit).",
-            idempotent=False,
-        )
-        return int(project.id), True, False
+        return _create_project(client, title, label_config), True, False
     pid = ids[0]
-    if (projects[0].label_config or "").strip() == label_config.strip():
+    if (projects_found[0].label_config or "").strip() == label_config.strip():
         return pid, False, False
     # PATCH alone accepts a config that orphans existing labels; /validate/ checks them.
     try:
@@ -264,16 +298,64 @@ def ensure_project(client: StudioClient, title: str, label_config: str) -> tuple
     return pid, False, True
 
 
+def _create_project(client: StudioClient, title: str, label_config: str) -> int:
+    """Create the project. Pushes creating it at once (or a create that was answered 500,
+    or sent twice, yet made its project) leave several projects with the title: everyone
+    uses the oldest, and the newer ones without a task are deleted by whoever sees them."""
+    failed, pid = None, None
+    try:
+        project = client.call(
+            f"create project {title!r}",
+            client.sdk.projects.create,
+            title=title,
+            label_config=label_config,
+            description="Entity and stance annotation of news articles (news-annotation-toolkit).",
+            idempotent=False,
+        )
+        pid = int(project.id)
+    except TransientStudioError as exc:  # it may have been made all the same: look
+        failed = exc
+    titled = _projects_titled(client, title, _COUNTED)
+    for attempt in range(MAX_DEDUPE_ROUNDS):  # a listing without our own project is stale
+        if pid is None or pid in {int(p.id) for p in titled}:
+            break
+        time.sleep(client.backoff * 2**attempt)
+        titled = _projects_titled(client, title, _COUNTED)
+    if not titled:
+        if failed is not None:
+            raise failed
+        return int(pid or 0)
+    for extra in titled[1:]:
+        if not getattr(extra, "task_number", None):
+            _delete_project(client, int(extra.id))
+    return int(titled[0].id)
+
+
+_COUNTED = "id,title,task_number"
+
+
+def _delete_project(client: StudioClient, pid: int) -> None:
+    """Delete a project made twice (a concurrent push may have deleted it already)."""
+    try:
+        client.call(f"delete project {pid}, made twice", client.sdk.projects.delete, pid)
+    except StudioError as exc:
+        if getattr(exc, "status_code", None) != 404:
+            raise
+
+
 # ---------------------------------------------------------------- what the project holds
 
 
-def _task_page(client: StudioClient, pid: int, page: int, size: int, query: str | None) -> Any:
+def _task_page(
+    client: StudioClient, pid: int, page: int, size: int, query: str | None,
+    include: str = "id,meta",
+) -> Any:  # fmt: skip
     return client.call(
         f"list the tasks of project {pid}",
         client.sdk.tasks.list,
         project=pid,
         fields="task_only",
-        include="id,meta",
+        include=include,
         page=page,
         page_size=size,
         query=query,
@@ -281,33 +363,63 @@ def _task_page(client: StudioClient, pid: int, page: int, size: int, query: str 
     )
 
 
-def list_existing(
-    client: StudioClient, pid: int, page_size: int = LIST_PAGE_SIZE
-) -> Iterator[tuple[int, int, Existing]]:
-    """Page through the project's tasks (id and meta only), yielding (listed, total, map)."""
-    existing: Existing = {}
+def _task_pages(
+    client: StudioClient, pid: int, include: str, page_size: int = LIST_PAGE_SIZE
+) -> Iterator[tuple[int, list[Any]]]:
+    """(task count, one page of tasks with the `include` fields), oldest task first."""
     listed, page, total = 0, 1, None
     order = json.dumps({"ordering": ["tasks:id"]})  # stable pages while we read
     while total is None or listed < total:
         try:
-            pager = _task_page(client, pid, page, page_size, order)
+            pager = _task_page(client, pid, page, page_size, order, include)
         except StudioError as exc:
             if getattr(exc, "status_code", None) == 404 and page > 1:
                 break  # the server answers 404 past the last page
             raise
         items = pager.items or []
         total = int(pager.response.total or 0) if pager.response is not None else 0
-        for task in items:
-            meta = task.meta if isinstance(task.meta, dict) else {}
-            # Tasks made outside the toolkit (no article id) are kept under "": counted, kept.
-            existing.setdefault(str(meta.get("article_id") or ""), []).append(
-                (int(task.id), meta.get("text_sha256"))
-            )
         listed += len(items)
-        yield listed, total, existing
+        yield total, items
         if len(items) < page_size:
             break
         page += 1
+
+
+def _meta(task: Any) -> dict[str, Any]:
+    return task.meta if isinstance(task.meta, dict) else {}
+
+
+def _edited(task: Any) -> bool:
+    """The task's text no longer hashes to the `text_sha256` it was pushed with."""
+    pushed = _meta(task).get("text_sha256")
+    data = task.data if isinstance(getattr(task, "data", None), dict) else {}
+    text = data.get("text")
+    if not isinstance(pushed, str):
+        return False  # not made by a push: nothing to compare with
+    return not isinstance(text, str) or hashlib.sha256(text.encode()).hexdigest() != pushed
+
+
+def list_existing(
+    client: StudioClient,
+    pid: int,
+    page_size: int = LIST_PAGE_SIZE,
+    edited: list[EditedTask] | None = None,
+) -> Iterator[tuple[int, int, Existing]]:
+    """Page through the project's tasks (id and meta only), yielding (listed, total, map).
+    With `edited`, the texts are read too and tasks whose text was edited are added to it."""
+    existing: Existing = {}
+    listed, total = 0, None
+    include = "id,meta" if edited is None else "id,meta,data"
+    for total, items in _task_pages(client, pid, include, page_size):
+        for task in items:
+            meta = _meta(task)
+            # Tasks made outside the toolkit (no article id) are kept under "": counted, kept.
+            article_id = str(meta.get("article_id") or "")
+            existing.setdefault(article_id, []).append((int(task.id), meta.get("text_sha256")))
+            if edited is not None and _edited(task):
+                edited.append(EditedTask(article_id, int(task.id)))
+        listed += len(items)
+        yield listed, total, existing
     if total is None:
         yield 0, 0, existing
 
@@ -320,15 +432,19 @@ def _last(listing: Iterator[tuple[int, int, Existing]]) -> Existing:
 
 
 def _signature(client: StudioClient, pid: int) -> list[Any]:
-    """Cheap fingerprint of the task set: count, newest task id and its article id."""
+    """Cheap fingerprint of the task set: count, newest task id and its article id, and
+    the newest `updated_at` (moved by an edit of a task's text, or an annotation)."""
     newest_first = json.dumps({"ordering": ["-tasks:id"]})
     pager = _task_page(client, pid, 1, 1, newest_first)
     items = pager.items or []
     total = int(pager.response.total or 0) if pager.response is not None else 0
     if not items:
-        return [total, None, None]
-    meta = items[0].meta if isinstance(items[0].meta, dict) else {}
-    return [total, int(items[0].id), meta.get("article_id")]
+        return [total, None, None, None]
+    meta = _meta(items[0])
+    touched = json.dumps({"ordering": ["-tasks:updated_at"]})
+    latest = (_task_page(client, pid, 1, 1, touched, "id,updated_at").items or [None])[0]
+    updated = getattr(latest, "updated_at", None)
+    return [total, int(items[0].id), meta.get("article_id"), str(updated) if updated else None]
 
 
 def _cache_file(cache_dir: Path, url: str, pid: int) -> Path:
@@ -336,7 +452,7 @@ def _cache_file(cache_dir: Path, url: str, pid: int) -> Path:
     return cache_dir / f"{key}.json"
 
 
-_CACHE_FORMAT = 2  # line 1: {"format", "signature", "holds"}; line 2: the Existing map
+_CACHE_FORMAT = 3  # line 1: {"format", "signature", "holds", "edited"}; line 2: Existing
 
 
 def _holdings(pairs: Iterable[tuple[str, str | None]]) -> str:
@@ -365,11 +481,18 @@ def _cache_tasks(path: Path) -> Existing | None:
         return None
 
 
-def _save_cache(path: Path, signature: list[Any], existing: Existing) -> None:
+def _save_cache(
+    path: Path, signature: list[Any], existing: Existing, edited: list[EditedTask]
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     holds = _holdings((a, sha) for a, held in existing.items() for _, sha in held)
-    header = {"format": _CACHE_FORMAT, "signature": signature, "holds": holds}
+    header = {
+        "format": _CACHE_FORMAT,
+        "signature": signature,
+        "holds": holds,
+        "edited": [[e.article_id, e.task_id] for e in edited],
+    }
     tmp.write_text(f"{json.dumps(header)}\n{json.dumps(existing)}\n", encoding="utf-8")
     os.replace(tmp, path)
 
@@ -388,25 +511,64 @@ def push_release(
     instructions: str = "",
 ) -> Iterator[PushEvent]:
     """Push every article of the release as a task; yields progress, last a `done` event
-    whose `result` is the PushResult. `cache_dir` enables the listing cache (see above).
-    `annotators_per_task` (None: keep the project's) and `instructions` set how the
-    project's queue hands out tasks (`queue.QueueSettings`)."""
+    whose `result` is the PushResult. `cache_dir` enables the listing cache, the lock
+    against a second push from this machine and the record of the project used (see
+    above). `annotators_per_task` (None: keep the project's) and `instructions` set how
+    the project's queue hands out tasks (`queue.QueueSettings`)."""
     if batch_size < 1:
         raise StudioError(f"batch size must be at least 1, not {batch_size}")
     queue = QueueSettings(annotators_per_task, instructions)  # checked before any request
     name, version, hashes = release_index(Path(release_dir))
     title = project_title or name
-    pid, created, updated = ensure_project(client, title, build_label_config())
+    lock = None
+    if cache_dir is not None:
+        key = hashlib.sha256(f"{client.url}\n{title}".encode()).hexdigest()[:24]
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(Path(cache_dir) / f"{key}.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            yield PushEvent("waiting", message=f"another push to {title!r} is running: waiting")
+            lock.acquire()
+    try:
+        yield from _push(client, Path(release_dir), name, version, hashes, project_title,
+                         batch_size, cache_dir, queue)  # fmt: skip
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _push(
+    client: StudioClient,
+    release_dir: Path,
+    name: str,
+    version: str,
+    hashes: dict[str, str],
+    project_title: str | None,
+    batch_size: int,
+    cache_dir: Path | None,
+    queue: QueueSettings,
+) -> Iterator[PushEvent]:
+    title = project_title or name
+    recorded = None
+    if project_title is None:  # the project this release went to before, even renamed
+        manifest = _release_reader().read_manifest(release_dir)
+        recorded = projects.recorded_project(client, manifest, name, cache_dir)
+    if recorded is not None:
+        title = str(recorded.title or "")
+    pid, created, updated = ensure_project(client, title, build_label_config(), recorded)
     result = PushResult(client.url, pid, title, version, created, updated)
     result.settings_updated = sorted(apply_settings(client, pid, queue))
     verb = "created" if created else "found"
-    yield PushEvent("project", message=f"{verb} project {pid} {title!r}")
+    renamed = f" (renamed from {name!r}; found by id)" if recorded and title != name else ""
+    yield PushEvent("project", message=f"{verb} project {pid} {title!r}{renamed}")
 
     cache = _cache_file(cache_dir, client.url, pid) if cache_dir else None
     existing = None
     header = _cache_header(cache) if cache is not None and not created else None
     if cache is not None and header is not None and header["signature"] == _signature(client, pid):
         result.used_cache = True
+        result.edited = [EditedTask(a, int(t)) for a, t in header.get("edited") or []]
         if header.get("holds") == _holdings(hashes.items()):
             # The project holds exactly this release, once each: the usual re-push, answered
             # without building the task map (10k-entry dicts cost more than the requests).
@@ -414,37 +576,27 @@ def push_release(
             n = len(hashes)
             yield PushEvent("listed", n, n, f"{n} task(s) in the project")
             yield PushEvent("importing", 0, 0, "importing 0 new article(s)")
+            _remember(cache_dir, client.url, name, pid, title)
             yield PushEvent("done", message="push complete", result=result)
             return
         existing = _cache_tasks(cache)
         result.used_cache = existing is not None
     if existing is None:
-        existing = {}
-        for listed, total, listing in list_existing(client, pid):
+        existing, result.edited = {}, []
+        for listed, total, listing in list_existing(client, pid, edited=result.edited):
             existing = listing
             yield PushEvent("listing", listed, total, "listing tasks already in the project")
     listed_count = sum(len(v) for v in existing.values())
     yield PushEvent("listed", listed_count, listed_count, f"{listed_count} task(s) in the project")
 
     missing = [article_id for article_id in hashes if article_id not in existing]
-    for article_id, held in sorted(existing.items()):
-        if article_id not in hashes:
-            continue
-        if len(held) > 1:
-            result.duplicated[article_id] = [task_id for task_id, _ in held]
-        old = {sha for _, sha in held}
-        if old != {hashes[article_id]}:
-            result.changed.append(
-                ChangedArticle(
-                    article_id, tuple(t for t, _ in held), next(iter(old)), hashes[article_id]
-                )
-            )
     result.already_present = len(hashes) - len(missing)
 
     total = len(missing)
+    push_id = uuid.uuid4().hex
     yield PushEvent("importing", 0, total, f"importing {total} new article(s)")
     done, failures = 0, 0
-    for batch in task_batches(Path(release_dir), set(missing), version, batch_size):
+    for batch in task_batches(release_dir, set(missing), version, batch_size, push_id):
         size = len(batch)
         while batch:
             try:
@@ -472,12 +624,94 @@ def push_release(
         done += size
         yield PushEvent("imported", done, total, f"imported {done} task(s)")
 
+    signature = None
+    if total:
+        # Another push may have imported the same articles meanwhile (from this machine
+        # too, without a cache folder, or from another one): find and remove its twins.
+        signature = _signature(client, pid)
+        if signature[0] != sum(len(v) for v in existing.values()):
+            signature = None
+            existing, removed = remove_duplicates(client, pid, set(hashes))
+            result.duplicates_removed = removed
+            if removed:
+                yield PushEvent(
+                    "deduplicated", len(removed), len(removed),
+                    f"removed {len(removed)} task(s) a concurrent push had made twice",
+                )  # fmt: skip
+    for article_id, held in sorted(existing.items()):
+        if article_id not in hashes:
+            continue
+        if len(held) > 1:
+            result.duplicated[article_id] = [task_id for task_id, _ in held]
+        old = {sha for _, sha in held}
+        if old != {hashes[article_id]}:
+            result.changed.append(
+                ChangedArticle(
+                    article_id, tuple(t for t, _ in held), next(iter(old)), hashes[article_id]
+                )
+            )
     # Counted from what the project holds, so a batch that landed despite an error counts.
     result.created = sum(1 for a in hashes if a in existing) - result.already_present
     if cache is not None and not (result.used_cache and result.created == 0):
         # (A cache that stood in and saw nothing imported is still exact: no request.)
-        signature = _signature(client, pid)
+        signature = signature or _signature(client, pid)
         # Only cache a listing we know is complete: nobody else added tasks meanwhile.
         if signature[0] == sum(len(v) for v in existing.values()):
-            _save_cache(cache, signature, existing)
+            _save_cache(cache, signature, existing, result.edited)
+    _remember(cache_dir, client.url, name, pid, title)
     yield PushEvent("done", message="push complete", result=result)
+
+
+def _remember(cache_dir: Path | None, url: str, name: str, pid: int, title: str) -> None:
+    if cache_dir is not None:
+        projects.write_state(cache_dir, url, name, pid, title)
+
+
+_BUSY = "id,meta,total_annotations,cancelled_annotations,total_predictions"
+
+
+def remove_duplicates(
+    client: StudioClient, pid: int, article_ids: set[str]
+) -> tuple[Existing, list[int]]:
+    """Delete the extra tasks concurrent pushes made for one article: per article, every
+    task a push made (`push_id` in meta) that nobody worked on and that is not the
+    article's oldest task. Returns what the project then holds and the deleted ids.
+
+    Every push applies this same rule after importing, so the one that looks last sees
+    every task and leaves each article once, whichever order the imports landed in."""
+    removed: list[int] = []
+    for _ in range(MAX_DEDUPE_ROUNDS):
+        existing: Existing = {}
+        extra: list[int] = []
+        by_article: dict[str, list[Any]] = {}
+        for _, items in _task_pages(client, pid, _BUSY):
+            for task in items:
+                meta = _meta(task)
+                article_id = str(meta.get("article_id") or "")
+                existing.setdefault(article_id, []).append((int(task.id), meta.get("text_sha256")))
+                by_article.setdefault(article_id, []).append(task)
+        for article_id, tasks in by_article.items():
+            if article_id not in article_ids or len(tasks) < 2:
+                continue
+            oldest = min(int(t.id) for t in tasks)
+            extra += [
+                int(t.id)
+                for t in tasks
+                if int(t.id) != oldest and _meta(t).get("push_id") and not _worked_on(t)
+            ]
+        if not extra:
+            return existing, removed
+        client.call(
+            f"delete {len(extra)} duplicate task(s) of project {pid}",
+            client.sdk.actions.create,
+            id="delete_tasks",
+            project=pid,
+            selected_items={"all": False, "included": extra},
+        )
+        removed += extra
+    return _last(list_existing(client, pid)), removed
+
+
+def _worked_on(task: Any) -> bool:
+    fields = ("total_annotations", "cancelled_annotations", "total_predictions")
+    return any(getattr(task, f, 0) for f in fields)
