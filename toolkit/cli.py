@@ -342,6 +342,7 @@ def pull(
             page_size=page_size,
             progress=progress.update,
             state_dir=toolkit_home() / "push-cache",
+            on_wait=lambda message: click.echo(message, err=True),
         )
     counts, rel = result.tables.counts, result.release
     quarantined: dict[str, int] = {}

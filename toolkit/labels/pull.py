@@ -56,10 +56,12 @@ def pull(
     date: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     state_dir: Path | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> PullResult:
     """Export the project, check every label against the release's texts, and release
     the label configs as the next version (none if nothing changed). `progress(stage,
-    done, total)` is told of every exported task (total 0 while still unknown).
+    done, total)` is told of every exported task (total 0 while still unknown);
+    `on_wait(message)` when another writer holds the release folder and the pull waits.
 
     Without `project`, the project is the one this release was pulled from before, else
     the one push recorded in `state_dir`, found by id (so a renamed project is still
@@ -88,6 +90,7 @@ def pull(
         card_sections=sections,
         date=date,
         split_column={"ner": "id"},
+        on_wait=on_wait,
     )
     rows = built.rows
     found = find_disagreements(rows.entities, rows.stance, rows.annotations)
