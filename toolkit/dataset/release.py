@@ -31,11 +31,15 @@ from toolkit.dataset.prepare import (
     prepared_chunks,
     read_chunk,
 )
+from toolkit.dataset.project import RELEASE_COPY, Project, default_project, release_project
+from toolkit.dataset.provenance import provenance
 from toolkit.dataset.release_repo import commit_and_tag, discard, publish, stage, tags
-from toolkit.dataset.schema import ConfigSchema, config_schema
+from toolkit.dataset.schema import ConfigSchema, config_schema, use_scheme
+from toolkit.dataset.scheme_change import check_scheme_change
 from toolkit.dataset.shards import ShardWriter, iter_rows, sha256_file
 from toolkit.dataset.splits import DEFAULT_RATIOS, check_ratios
 from toolkit.dataset.versioning import (
+    BUMPS,
     ConfigDiff,
     Digests,
     RowDigest,
@@ -218,12 +222,16 @@ def _finish(
     diffs: dict[str, ConfigDiff],
     requested: str | None,
     extra_changed: bool,
+    project: Project,
+    scheme_bump: str = "none",
 ) -> ReleaseResult:
     """Version, card, citation, changelog, commit, tag and atomic publish (or discard)."""
     bytes_changed = extra_changed or any(
         _data_fingerprint(previous, c) != _data_fingerprint(manifest, c) for c in diffs
     )
     bump = overall_bump(diffs.values(), bytes_changed) if previous else "initial"
+    if previous and BUMPS.index(scheme_bump) > BUMPS.index(bump):
+        bump = scheme_bump  # a label scheme change is versioned like the rows it labels
     prev_version = Version.parse(previous["version"]) if previous else None
     result = ReleaseResult(
         out, manifest["name"], None, str(prev_version) if prev_version else None, bump, diffs
@@ -237,7 +245,10 @@ def _finish(
     manifest["version"] = str(version)
     # No sort_keys: the order of the split ratios is part of the split rule.
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    card.write_all(staging, manifest, diffs, previous_version=result.previous_version, bump=bump)
+    (staging / RELEASE_COPY).write_text(project.dump(), encoding="utf-8")
+    card.write_all(
+        staging, manifest, diffs, project, previous_version=result.previous_version, bump=bump
+    )
     message = card.commit_message(manifest, diffs, bump)
     commit_and_tag(staging, str(version), message, date=f"{manifest['date']}T00:00:00+00:00")
     publish(staging, out)
@@ -251,19 +262,31 @@ def build(
     *,
     name: str | None = None,
     version: str | None = None,
-    ratios: dict[str, float] = DEFAULT_RATIOS,
+    ratios: dict[str, float] | None = None,
     workers: int = 1,
     max_bytes: int = DEFAULT_MAX_BYTES,
     date: str | None = None,
+    project: Project | None = None,
+    skip: Iterable[Path] = (),
 ) -> Iterator[Progress | ReleaseResult]:
-    """Build the next release of the `articles` config; yields progress, then the result."""
+    """Build the next release of the `articles` config; yields progress, then the result.
+    `project`: the dataset's project file (default: placeholders and the active scheme);
+    `name` and `ratios` given here win over its own; `skip`: files among the sources
+    that are not pages (the project file)."""
     out = Path(out)
-    check_ratios(ratios)
     previous = read_manifest(out)
-    name = name or (previous["name"] if previous else out.name)
+    if project is None:
+        name = name or (previous["name"] if previous else out.name)
+        project = default_project(name)
+    name = name or project.name
+    ratios = ratios or project.splits
+    check_ratios(ratios)
+    scheme_bump = "none"
+    if previous is not None:
+        scheme_bump = check_scheme_change(release_project(out).labels, project.labels, previous)
     staging = stage(out)
     try:
-        first = yield from _first_pass(sources, staging, ratios, workers, max_bytes)
+        first = yield from _first_pass(sources, staging, ratios, workers, max_bytes, skip)
         inputs, rejected, groups = first.inputs, first.rejected, first.groups
         entry, digests = _write_articles(staging, first.spooled, groups, ratios)
         shutil.rmtree(staging / ".spool")
@@ -279,6 +302,7 @@ def build(
             "rejected_by_reason": dict(sorted(Counter(r.reason for r in rejected).items())),
             "publishers": dict(sorted(first.publishers.items())),
             "near_duplicate_groups": len(set(groups.values())),
+            **provenance(staging, entry),
         }
         (staging / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         prev_digests = _digests(out, "articles") if previous else None
@@ -288,7 +312,20 @@ def build(
         }
         report_changed = previous is not None and previous.get("build") != manifest["build"]
         yield Progress("write", inputs)
-        result = _finish(staging, out, manifest, previous, diffs, version, report_changed)
+        project_changed = (
+            previous is not None and release_project(out).to_dict() != project.to_dict()
+        )
+        result = _finish(
+            staging,
+            out,
+            manifest,
+            previous,
+            diffs,
+            version,
+            report_changed or project_changed,
+            project,
+            scheme_bump,
+        )
     except BaseException:
         discard(staging)
         raise
@@ -308,7 +345,12 @@ class _FirstPass:
 
 
 def _first_pass(
-    sources: Iterable[Path], staging: Path, ratios: dict[str, float], workers: int, max_bytes: int
+    sources: Iterable[Path],
+    staging: Path,
+    ratios: dict[str, float],
+    workers: int,
+    max_bytes: int,
+    skip: Iterable[Path] = (),
 ) -> Generator[Progress, None, _FirstPass]:
     """Extract and spool every page, drop repeated pages, group near-duplicates. Its
     per-article sets and index are gone once it returns, before the second pass fills
@@ -318,7 +360,7 @@ def _first_pass(
     seen_raw: dict[int, str] = {}  # raw sha256 as an int: half the memory of its hex
     seen_ids: set[str] = set()
     chunks = prepared_chunks(
-        sources, staging / ".spool", workers=workers, max_bytes=max_bytes, ratios=ratios
+        sources, staging / ".spool", workers=workers, max_bytes=max_bytes, ratios=ratios, skip=skip
     )
     for chunk in chunks:
         keep = []
@@ -430,6 +472,18 @@ def release_tables(
     Rows with no known article go to a split named `unassigned`.
     """
     release_dir = Path(release_dir)
+    with use_scheme(release_project(release_dir).labels):
+        return _release_tables(release_dir, tables, card_sections, version, date, split_column)
+
+
+def _release_tables(
+    release_dir: Path,
+    tables: dict[str, pa.Table],
+    card_sections: dict[str, str] | None,
+    version: str | None,
+    date: str | None,
+    split_column: dict[str, str] | None,
+) -> ReleaseResult:
     previous = _manifest(release_dir)
     splits = article_splits(release_dir)
     staging = stage(release_dir)
@@ -462,7 +516,16 @@ def release_tables(
                 entry["columns"],
             )
         sections_changed = previous.get("card_sections") != manifest["card_sections"]
-        return _finish(staging, release_dir, manifest, previous, diffs, version, sections_changed)
+        return _finish(
+            staging,
+            release_dir,
+            manifest,
+            previous,
+            diffs,
+            version,
+            sections_changed,
+            release_project(release_dir),
+        )
     except BaseException:
         discard(staging)
         raise

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.dataset import release
-from toolkit.dataset.schema import config_schema, label_names
+from toolkit.dataset.project import release_project
+from toolkit.dataset.schema import config_schema, label_names, use_scheme
 from toolkit.errors import ReleaseError
 from toolkit.labels.agreement import Agreement, agreement
 from toolkit.labels.disagreements import Disagreement, find_disagreements
@@ -57,6 +58,20 @@ def pull(
     the label configs as the next version (none if nothing changed). `progress(stage,
     done, total)` is told of every exported task (total 0 while still unknown)."""
     release_dir = Path(release_dir)
+    # Labels are read with the scheme the release was built with (its dataset.yaml).
+    with use_scheme(release_project(release_dir).labels):
+        return _pull(release_dir, project, url, api_key, page_size, client_options, date)
+
+
+def _pull(
+    release_dir: Path,
+    project: str | None,
+    url: str | None,
+    api_key: str | None,
+    page_size: int,
+    client_options: dict[str, Any] | None,
+    date: str | None,
+) -> PullResult:
     title = project or release.dataset_name(release_dir)
     client = connect(url, api_key, **(client_options or {}))
     project_id = find_project(client, title)
@@ -130,6 +145,11 @@ class LabelReport:
 def report(release_dir: Path) -> LabelReport:
     """Label statistics and agreement of a release, read from its label configs."""
     release_dir = Path(release_dir)
+    with use_scheme(release_project(release_dir).labels):
+        return _report(release_dir)
+
+
+def _report(release_dir: Path) -> LabelReport:
     if not release.config_files(release_dir, "entities"):
         raise ReleaseError(f"{release_dir} holds no labels yet; run `toolkit pull` first")
     entities = list(release.read_rows(release_dir, "entities"))

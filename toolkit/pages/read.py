@@ -41,16 +41,22 @@ class Source:
     published_at: str | None = None
 
 
-def iter_sources(paths: Iterable[Path], *, read_cap: int = READ_CAP) -> Iterator[Source]:
+def iter_sources(
+    paths: Iterable[Path], *, read_cap: int = READ_CAP, skip: Iterable[Path] = ()
+) -> Iterator[Source]:
     """Yield one `Source` per input: files as given, directories expanded (sorted,
     recursive; hidden directories such as .git are not inputs and are not entered), one
     Source per non-blank JSONL line.
 
     A file of an unknown type, or a hidden file (.DS_Store...), still yields a Source
     (kind "unsupported") so the build reports it: every input is accounted for.
+    `skip`: files that are not inputs (the dataset's project file beside its pages).
     """
+    skipped = {Path(p).resolve() for p in skip}
     for path in paths:
         path = Path(path)
+        if skipped and path.resolve() in skipped:
+            continue
         if not path.is_dir():
             yield from _file_sources(path, path.name, read_cap)
             continue
@@ -58,6 +64,8 @@ def iter_sources(paths: Iterable[Path], *, read_cap: int = READ_CAP) -> Iterator
         for root, dirs, names in os.walk(path):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             files += [Path(root) / n for n in names if (Path(root) / n).is_file()]
+        if skipped:
+            files = [f for f in files if f.resolve() not in skipped]
         for file in sorted(files, key=lambda f: f.relative_to(path).as_posix()):
             rel = file.relative_to(path).as_posix()
             yield from _file_sources(file, rel, read_cap, unsupported=file.name.startswith("."))
