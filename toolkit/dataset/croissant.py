@@ -98,7 +98,7 @@ def _field(record: str, f: Field, fileset: str, column: str | None = None) -> di
     if f.type.startswith("list<"):
         out["repeated"] = True
     out["source"] = {"fileSet": {"@id": fileset}, "extract": {"column": column}}
-    if f.names:
+    if f.names and not f.type.startswith("list<"):  # mlcroissant cannot join on a list
         out["references"] = {"field": {"@id": f"{_names_id(f)}/index"}}
     return out
 

@@ -60,7 +60,7 @@ def pull(
     release_dir = Path(release_dir)
     # Labels are read with the scheme the release was built with (its dataset.yaml).
     with use_scheme(release_project(release_dir).labels):
-        return _pull(release_dir, project, url, api_key, page_size, client_options, date)
+        return _pull(release_dir, project, url, api_key, page_size, client_options, date, progress)
 
 
 def _pull(
@@ -71,6 +71,7 @@ def _pull(
     page_size: int,
     client_options: dict[str, Any] | None,
     date: str | None,
+    progress: Callable[[str, int, int], None] | None,
 ) -> PullResult:
     title = project or release.dataset_name(release_dir)
     client = connect(url, api_key, **(client_options or {}))
