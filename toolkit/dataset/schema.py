@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +63,13 @@ class ConfigSchema:
 
 @functools.cache
 def _schema_dir() -> Path:
-    try:
-        packaged = Path(str(resources.files("toolkit.schemas")))
+    try:  # a data-only folder of the wheel: a namespace package, found by its path
+        spec = importlib.util.find_spec("toolkit.schemas")
     except ModuleNotFoundError:
-        packaged = None
-    if packaged is not None and (packaged / "articles.yaml").is_file():
-        return packaged
+        spec = None
+    for location in (spec and spec.submodule_search_locations) or ():
+        if (Path(location) / "articles.yaml").is_file():
+            return Path(location)
     if not SCHEMA_DIR.is_dir():
         raise SchemaError(f"schemas directory not found at {SCHEMA_DIR} (nor as package data)")
     return SCHEMA_DIR
