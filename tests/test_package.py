@@ -10,6 +10,7 @@ package data fails here exactly as it failed for users.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -22,7 +23,9 @@ import pytest
 
 from helpers import ROOT
 
-DEPS_VENV = ROOT / ".cache" / "wheel-deps-venv"
+# Keyed by the declared dependencies, so a new dependency gets a new venv.
+_DEPS = hashlib.sha256((ROOT / "pyproject.toml").read_bytes().split(b"[project.optional")[0])
+DEPS_VENV = ROOT / ".cache" / f"wheel-deps-{_DEPS.hexdigest()[:12]}"
 PAGES = ROOT / "tests" / "projects" / "pesisir" / "pages"
 
 

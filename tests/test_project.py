@@ -307,3 +307,27 @@ def test_a_bad_project_file_is_refused_with_its_reason(
     assert done.output.startswith(f"Error: {tmp_path / 'dataset.yaml'}"), done.output
     assert message in done.output, done.output
     assert not (tmp_path / "out").exists()
+
+
+def test_empty_label_configs_are_left_out_and_every_listed_config_loads(tmp_path: Path) -> None:
+    """Nothing quarantined and no document stance yet (the normal case after a first
+    pull) used to crash load_dataset; now the card lists only configs with rows."""
+    import datasets
+
+    from toolkit.dataset.release import release_tables
+    from toolkit.dataset.schema import config_schema
+
+    out = tmp_path / "release"
+    build_cli(str(PROJECT / "pages"), "--out", str(out))
+    scheme = load_project(PROJECT / "dataset.yaml").labels
+    empty = {
+        c: config_schema(c, scheme).arrow_schema.empty_table() for c in ("stance", "quarantine")
+    }
+    assert release_tables(out, empty).version == "1.1.0"
+    assert [c["config_name"] for c in card_header(out)["configs"]] == ["articles"]
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "Without rows in this release: `stance`, `quarantine`" in card
+    assert set(read_manifest(out)["configs"]) == {"articles", "stance", "quarantine"}
+    assert list(load_every_card_config(out)) == ["articles"]
+    with pytest.raises(ValueError, match="quarantine"):  # not listed: a clear error, no crash
+        datasets.load_dataset(str(out), "quarantine", cache_dir=str(tmp_path / "hf"))
