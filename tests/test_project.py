@@ -30,6 +30,7 @@ from helpers import (
 from toolkit.cli import cli
 from toolkit.dataset.project import load_project, release_project
 from toolkit.dataset.release import read_articles, read_manifest
+from toolkit.dataset.validate import validate
 from toolkit.labels.pull import pull
 from toolkit.studio.client import connect
 from toolkit.studio.push import push_release
@@ -176,6 +177,7 @@ def test_croissant_validates_and_its_records_equal_load_dataset(pesisir) -> None
         croissant_valid(release)
         loaded = load_every_card_config(release)
         croissant_equals_load_dataset(release, loaded)
+    assert validate(pesisir["out"]) == []
     doc_ = json.loads((pesisir["out"] / "croissant.json").read_text())
     assert doc_["license"] == "https://spdx.org/licenses/CC-BY-4.0.html"
     assert [c.get("identifier") for c in doc_["creator"]] == list(ORCIDS)
@@ -329,5 +331,6 @@ def test_empty_label_configs_are_left_out_and_every_listed_config_loads(tmp_path
     assert "Without rows in this release: `stance`, `quarantine`" in card
     assert set(read_manifest(out)["configs"]) == {"articles", "stance", "quarantine"}
     assert list(load_every_card_config(out)) == ["articles"]
+    assert validate(out) == []
     with pytest.raises(ValueError, match="quarantine"):  # not listed: a clear error, no crash
         datasets.load_dataset(str(out), "quarantine", cache_dir=str(tmp_path / "hf"))
