@@ -232,9 +232,12 @@ def test_scheme_changes_are_versioned(tmp_path: Path) -> None:
         raw = yaml.safe_load(config.read_text())
         edit(raw["labels"])
         config.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
-        return build_cli(str(corpus / "pages"), "--out", str(out))
+        summary = build_cli(str(corpus / "pages"), "--out", str(out))
+        load_every_card_config(out)
+        return summary
 
     assert build_cli(str(corpus / "pages"), "--out", str(out))["version"] == "1.0.0"
+    load_every_card_config(out)
     added = rebuild(lambda s: s["stance_targets"].append({"name": "Koperasi", "guide": "x"}))
     assert (added["bump"], added["version"]) == ("minor", "1.1.0")
     guide = rebuild(lambda s: s["stance_targets"][0].update(guide="Kantor perhubungan."))
@@ -334,3 +337,17 @@ def test_empty_label_configs_are_left_out_and_every_listed_config_loads(tmp_path
     assert validate(out) == []
     with pytest.raises(ValueError, match="quarantine"):  # not listed: a clear error, no crash
         datasets.load_dataset(str(out), "quarantine", cache_dir=str(tmp_path / "hf"))
+
+
+def test_the_seed_corpus_builds_with_its_own_project_file(tmp_path: Path) -> None:
+    """`toolkit build seeds/` (what `toolkit demo` and scripts/demo.sh run) finds the
+    repository root's dataset.yaml beside seeds/: the seed card comes from it."""
+    out = tmp_path / "news"
+    summary = build_cli(str(ROOT / "seeds"), "--out", str(out))
+    assert summary["built"] == 5 and summary["rejected"] == []
+    assert release_project(out) == load_project(ROOT / "dataset.yaml")
+    assert release_project(out).labels.names("stance_targets")[0] == "Rusia"
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "research-only-news-text" in card and "Putin" in card
+    assert "2023-09-20 to 2023-09-20" in card  # computed from the data
+    load_every_card_config(out)
