@@ -62,7 +62,7 @@ _TYPES = {
     "int64": "sc:Integer",
     "float64": "sc:Float",
     "bool": "sc:Boolean",
-    "timestamp": "sc:Date",
+    "timestamp": "sc:DateTime",
     "class_label": "sc:Integer",
 }
 # Which label list each ClassLabel field takes its names from (schemas/*.yaml names_from).
