@@ -207,9 +207,11 @@ def test_labeling_interface_shows_the_projects_scheme(pesisir) -> None:
     xml = pesisir["label_config"]
     assert 'value="KAPAL"' in xml and 'hotkey="k"' in xml
     for target in TARGETS:
-        assert f"Stance toward {target}" in xml
+        assert f"stance toward {target}." in xml
     assert pesisir["project"].maximum_annotations == 2
-    assert pesisir["project"].expert_instruction.startswith("Tandai setiap nama")
+    shown = pesisir["project"].expert_instruction  # the project file's, then its scheme's
+    for needle in ("<p>Tandai setiap nama", "A named vessel", "The fishermen and their"):
+        assert needle in shown, needle
     assert not [w for w in ("Rusia", "Tiongkok", "Barat", "ICC") if w in xml]
 
 

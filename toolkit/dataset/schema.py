@@ -98,6 +98,7 @@ class Label:
     name: str
     guide: str = ""
     hotkey: str = ""
+    document_only: bool = False  # a stance offered for targets only, not for entities
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class LabelScheme:
                         str(item["name"]).strip(),
                         str(item.get("guide") or "").strip(),
                         str(item.get("hotkey") or "").strip(),
+                        bool(item.get("document_only", False)),
                     )
                 )
             names = [label.name for label in labels]
@@ -150,7 +152,12 @@ class LabelScheme:
 def _scheme_dict(scheme: LabelScheme) -> dict[str, list[dict[str, str]]]:
     return {
         key: [
-            {"name": x.name, **({"hotkey": x.hotkey} if x.hotkey else {}), "guide": x.guide}
+            {
+                "name": x.name,
+                **({"hotkey": x.hotkey} if x.hotkey else {}),
+                **({"document_only": True} if x.document_only else {}),
+                "guide": x.guide,
+            }
             for x in getattr(scheme, key)
         ]
         for key in LABEL_KEYS
