@@ -353,3 +353,11 @@ def test_the_seed_corpus_builds_with_its_own_project_file(tmp_path: Path) -> Non
     assert "research-only-news-text" in card and "Putin" in card
     assert "2023-09-20 to 2023-09-20" in card  # computed from the data
     load_every_card_config(out)
+
+
+@pytest.mark.studio
+def test_report_reads_the_releases_own_scheme(pesisir) -> None:
+    done = CliRunner().invoke(cli, ["report", str(pesisir["out"]), "--json"])
+    assert done.exit_code == 0, done.output
+    assert "Dinas Perhubungan" in done.output and "KAPAL" in done.output
+    assert "Rusia" not in done.output  # the seed scheme is the test session's active one
