@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import clean_env
+from helpers import ROOT, clean_env
+from toolkit.dataset.project import load_project
+from toolkit.dataset.schema import use_scheme
 from toolkit.studio import server as studio_server
 from toolkit.studio.client import Connection, StudioClient
 
@@ -39,6 +41,17 @@ class StudioServer:
     def cli_env(self, **extra: str) -> dict[str, str]:
         """Environment for running `toolkit` in a subprocess against this server."""
         return clean_env(self.home, PYTHONUNBUFFERED="1", **extra)
+
+
+SEED_SCHEME = load_project(ROOT / "dataset.yaml").labels
+
+
+@pytest.fixture(autouse=True, scope="session")
+def seed_label_scheme() -> Iterator[None]:
+    """Most tests are about the seed corpus: they label with its scheme (the repo root's
+    dataset.yaml), as a build of seeds/ does; the built-in default scheme is generic."""
+    with use_scheme(SEED_SCHEME):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from helpers import copy_seeds
 from toolkit.dataset import release as rel
+from toolkit.dataset.project import release_project
 from toolkit.dataset.release import (
     build,
     read_articles,
@@ -145,7 +146,8 @@ def test_validate_catches_a_label_in_another_split_or_on_a_missing_text(tmp_path
     diffs = {
         "stance": rel._write_label_config(staging, out, manifest, previous, "stance", stale, moved)
     }
-    rel._finish(staging, out, manifest, previous, diffs, None, False)
+    project = release_project(out)
+    rel._finish(staging, out, manifest, previous, diffs, None, False, project)
     problems = {(p["check"], p["where"], p["detail"]) for p in validate(out)}
     where = f"stance/{wrong}/{article['id']}"
     assert ("split", where, f"its article is in {article['split']}, not {wrong}") in problems

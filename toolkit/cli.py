@@ -178,15 +178,43 @@ def inspect(file: Path, as_json: bool, as_text: bool, max_bytes: int) -> None:
 
 
 @cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="Dataset name [the folder's name].")
+@click.option("--force", is_flag=True, help="Overwrite an existing dataset.yaml.")
+def init(directory: Path, name: str | None, force: bool) -> None:
+    """Write a commented dataset.yaml (the dataset's project file) into DIRECTORY.
+
+    It holds the dataset's name, description, authors, license, sources, split ratios,
+    label scheme (the built-in one, to edit) and annotation settings. Put the pages
+    beside it and run `toolkit build DIRECTORY`.
+
+    \b
+    Example:
+        toolkit init my-corpus && toolkit build my-corpus
+    """
+    from toolkit.dataset.project import write_init
+
+    with library_errors():
+        path = write_init(directory, name, force=force)
+    click.echo(f"wrote {path}: fill in the description, authors and license, then build")
+
+
+@cli.command()
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="Release directory [dist/NAME].")
-@click.option("--name", help="Dataset name [the --out folder name, else 'news'].")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The project file [dataset.yaml in (or beside) the first source folder].",
+)
+@click.option("--name", help="Dataset name [the project's, else the --out folder name].")
 @click.option("--version", "version", help="Release this version (at least the computed bump).")
 @click.option(
     "--splits",
-    default="train=0.8,validation=0.1,test=0.1",
-    show_default=True,
-    help="Split ratios, assigned from a hash of each article id.",
+    default=None,
+    help="Split ratios, assigned from a hash of each article id "
+    "[the project's, else train=0.8,validation=0.1,test=0.1].",
 )
 @click.option("--workers", default=1, show_default=True, help="Extraction processes.")
 @click.option("--max-bytes", default=5_000_000, show_default=True, help="Reject larger pages.")
@@ -194,6 +222,7 @@ def inspect(file: Path, as_json: bool, as_text: bool, max_bytes: int) -> None:
 def build(
     sources: tuple[Path, ...],
     out: Path | None,
+    config: Path | None,
     name: str | None,
     version: str | None,
     splits: str,
@@ -203,30 +232,38 @@ def build(
 ) -> None:
     """Build the next release of the dataset from news pages (.txt, .html, .jsonl).
 
-    SOURCES are files or folders (default: seeds/). The release is a git repository
-    tagged vX.Y.Z; the version is computed from the diff with the previous release.
+    SOURCES are files or folders (default: seeds/). The dataset's project file is
+    --config, else the dataset.yaml in (or beside) the first source folder; without one
+    the card says so. The release is a git repository tagged vX.Y.Z; the version is
+    computed from the diff with the previous release.
 
     \b
     Example:
         toolkit build seeds/ --out dist/news
         toolkit build seeds/ more-pages/ --out dist/news --workers 2
     """
+    from toolkit.dataset.project import find_project, load_project
     from toolkit.dataset.release import Progress
     from toolkit.dataset.release import build as build_release
     from toolkit.dataset.splits import parse_ratios
 
-    name = name or (out.name if out else "news")
-    out = out or Path("dist") / name
     result: ReleaseResult | None = None
     with library_errors():
+        paths = list(sources) or [Path("seeds")]
+        found = find_project(paths, config)
+        project = load_project(found) if found else None
+        name = name or (project.name if project else (out.name if out else "news"))
+        out = out or Path("dist") / name
         events = build_release(
-            list(sources) or [Path("seeds")],
+            paths,
             out,
             name=name,
             version=version,
-            ratios=parse_ratios(splits),
+            ratios=parse_ratios(splits) if splits else None,
             workers=workers,
             max_bytes=max_bytes,
+            project=project,
+            skip=[found] if found else [],  # the project file is not a page
         )
         with StageProgress("pages") as progress:
             for event in events:
@@ -585,7 +622,7 @@ def studio_users_add(
 @click.option(
     "--annotators-per-task",
     type=click.IntRange(min=1),
-    help="Different annotators each article goes to [the project's, 1 for a new one].",
+    help="Different annotators each article goes to [the release's dataset.yaml].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def push(
@@ -600,10 +637,11 @@ def push(
     """Send a release's articles to Label Studio as tasks, idempotently.
 
     Creates the project (or finds it by title) with the labeling interface generated
-    from schemas/labels.yaml, then imports only the articles it does not hold yet.
-    Articles whose text changed since they were pushed are listed, never touched, and
-    so are tasks whose text was edited inside Label Studio. A push that was interrupted
-    is simply run again; tasks a concurrent push made twice are removed.
+    from the label scheme the release was built with (its dataset.yaml), then imports
+    only the articles it does not hold yet. Articles whose text changed since they were
+    pushed are listed, never touched, and so are tasks whose text was edited inside
+    Label Studio. A push that was interrupted is simply run again; tasks a concurrent
+    push made twice are removed.
 
     \b
     Example:
@@ -663,7 +701,7 @@ def push(
         f"created, {result.already_present} already present"
     )
     if result.config_updated:
-        click.echo("labeling config updated from schemas/labels.yaml")
+        click.echo("labeling config updated from the release's label scheme")
     if result.settings_updated:
         click.echo(f"project settings updated: {', '.join(result.settings_updated)}")
     for c in result.changed:

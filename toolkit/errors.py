@@ -32,3 +32,7 @@ class ValidationFailed(ToolkitError):
 
 class StudioError(ToolkitError):
     """Label Studio is unreachable, refuses a request, or is misconfigured."""
+
+
+class ProjectError(ToolkitError):
+    """A dataset project file (dataset.yaml) is missing, unreadable or malformed."""

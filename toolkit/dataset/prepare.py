@@ -67,14 +67,15 @@ def prepared_chunks(
     workers: int,
     max_bytes: int,
     ratios: dict[str, float],
+    skip: Iterable[Path] = (),
 ) -> Iterator[Chunk]:
-    """Chunks of the inputs, in input order, each already spooled."""
+    """Chunks of the inputs, in input order, each already spooled; `skip`: not inputs."""
     spool_dir.mkdir(parents=True, exist_ok=True)
     sources = list(sources)
     templates = find_templates(sources)  # a site's repeated lines, from every input page
     tasks = (
         (spool_dir / f"chunk-{number:07d}.arrow", pages, max_bytes, ratios, templates.subset(pages))
-        for number, pages in enumerate(batched(iter_sources(sources), CHUNK_PAGES))
+        for number, pages in enumerate(batched(iter_sources(sources, skip=skip), CHUNK_PAGES))
     )
     if workers <= 1:
         yield from map(_prepare_chunk, tasks)

@@ -31,6 +31,8 @@ from toolkit.dataset.prepare import (
     prepared_chunks,
     read_chunk,
 )
+from toolkit.dataset.project import RELEASE_COPY, Project, default_project, release_project
+from toolkit.dataset.provenance import provenance
 from toolkit.dataset.relabel import UNASSIGNED, follow_articles, quarantine_rows, split_spanned
 from toolkit.dataset.release_checks import (
     check_name,
@@ -40,10 +42,12 @@ from toolkit.dataset.release_checks import (
 )
 from toolkit.dataset.release_lock import WAIT_FOREVER, ReleaseLock, release_lock, release_target
 from toolkit.dataset.release_repo import commit_and_tag, discard, publish, stage, tags
-from toolkit.dataset.schema import ConfigSchema, config_schema
+from toolkit.dataset.schema import ConfigSchema, config_schema, use_scheme
+from toolkit.dataset.scheme_change import check_scheme_change
 from toolkit.dataset.shards import ShardWriter, iter_rows, sha256_file
 from toolkit.dataset.splits import DEFAULT_RATIOS, check_ratios
 from toolkit.dataset.versioning import (
+    BUMPS,
     ConfigDiff,
     Digests,
     RowDigest,
@@ -227,12 +231,16 @@ def _finish(
     diffs: dict[str, ConfigDiff],
     requested: str | None,
     extra_changed: bool,
+    project: Project,
+    scheme_bump: str = "none",
 ) -> ReleaseResult:
     """Version, card, citation, changelog, commit, tag and atomic publish (or discard)."""
     bytes_changed = extra_changed or any(
         _data_fingerprint(previous, c) != _data_fingerprint(manifest, c) for c in diffs
     )
     bump = overall_bump(diffs.values(), bytes_changed) if previous else "initial"
+    if previous and BUMPS.index(scheme_bump) > BUMPS.index(bump):
+        bump = scheme_bump  # a label scheme change is versioned like the rows it labels
     prev_version = Version.parse(previous["version"]) if previous else None
     result = ReleaseResult(
         out, manifest["name"], None, str(prev_version) if prev_version else None, bump, diffs
@@ -246,7 +254,10 @@ def _finish(
     manifest["version"] = str(version)
     # No sort_keys: the order of the split ratios is part of the split rule.
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    card.write_all(staging, manifest, diffs, previous_version=result.previous_version, bump=bump)
+    (staging / RELEASE_COPY).write_text(project.dump(), encoding="utf-8")
+    card.write_all(
+        staging, manifest, diffs, project, previous_version=result.previous_version, bump=bump
+    )
     message = card.commit_message(manifest, diffs, bump)
     commit_and_tag(staging, str(version), message, date=f"{manifest['date']}T00:00:00+00:00")
     publish(staging, out)
@@ -260,20 +271,28 @@ def build(
     *,
     name: str | None = None,
     version: str | None = None,
-    ratios: dict[str, float] = DEFAULT_RATIOS,
+    ratios: dict[str, float] | None = None,
     workers: int = 1,
     max_bytes: int = DEFAULT_MAX_BYTES,
     date: str | None = None,
     lock_timeout: float = WAIT_FOREVER,
+    project: Project | None = None,
+    skip: Iterable[Path] = (),
 ) -> Iterator[Progress | ReleaseResult]:
     """Build the next release of the `articles` config; yields progress, then the result.
+    `project`: the dataset's project file (default: placeholders and the active scheme);
+    `name` and `ratios` given here win over its own; `skip`: files among the sources
+    that are not pages (the project file).
 
     One writer at a time: if another build or pull is writing `out`, yields a `waiting`
     Progress and waits (up to `lock_timeout` s), then builds on the release it made."""
     out, sources = release_target(Path(out)), list(sources)
-    check_ratios(ratios)
-    if name is not None:
-        check_name(name)
+    for given in (ratios, project.splits if project is not None else None):
+        if given is not None:
+            check_ratios(given)
+    for given_name in (name, project.name if project is not None else None):
+        if given_name is not None:
+            check_name(given_name)
     check_requested_version(version)
     check_out_outside_sources(out, sources)
     lock = ReleaseLock(out, lock_timeout)
@@ -281,7 +300,9 @@ def build(
         yield Progress("waiting", 0, lock.waiting_message)
         lock.acquire()
     try:
-        result = yield from _build(sources, out, name, version, ratios, workers, max_bytes, date)
+        result = yield from _build(
+            sources, out, name, version, ratios, workers, max_bytes, date, project, skip
+        )
     finally:
         lock.release()
     yield result
@@ -292,17 +313,27 @@ def _build(
     out: Path,
     name: str | None,
     version: str | None,
-    ratios: dict[str, float],
+    ratios: dict[str, float] | None,
     workers: int,
     max_bytes: int,
     date: str | None,
+    project: Project | None,
+    skip: Iterable[Path],
 ) -> Generator[Progress, None, ReleaseResult]:
     previous = read_manifest(out)
-    name = name or (previous["name"] if previous else out.name)
+    if project is None:
+        name = name or (previous["name"] if previous else out.name)
+        project = default_project(name)
+    name = name or project.name
     check_name(name)
+    ratios = ratios or project.splits
+    check_ratios(ratios)
+    scheme_bump = "none"
+    if previous is not None:
+        scheme_bump = check_scheme_change(release_project(out).labels, project.labels, previous)
     staging = _stage(out)
     try:
-        first = yield from _first_pass(sources, staging, ratios, workers, max_bytes)
+        first = yield from _first_pass(sources, staging, ratios, workers, max_bytes, skip)
         inputs, rejected, groups = first.inputs, first.rejected, first.groups
         labelled = previous is not None and any(c != "articles" for c in previous["configs"])
         entry, digests, placed = _write_articles(
@@ -321,6 +352,7 @@ def _build(
             "rejected_by_reason": dict(sorted(Counter(r.reason for r in rejected).items())),
             "publishers": dict(sorted(first.publishers.items())),
             "near_duplicate_groups": len(set(groups.values())),
+            **provenance(staging, entry),
         }
         (staging / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         prev_digests = _digests(out, "articles") if previous else None
@@ -336,7 +368,20 @@ def _build(
                 )
         report_changed = previous is not None and previous.get("build") != manifest["build"]
         yield Progress("write", inputs)
-        result = _finish(staging, out, manifest, previous, diffs, version, report_changed)
+        project_changed = (
+            previous is not None and release_project(out).to_dict() != project.to_dict()
+        )
+        result = _finish(
+            staging,
+            out,
+            manifest,
+            previous,
+            diffs,
+            version,
+            report_changed or project_changed,
+            project,
+            scheme_bump,
+        )
     except OSError as exc:
         discard(staging)
         raise ReleaseError(os_error_message(exc, out)) from None
@@ -367,7 +412,12 @@ class _FirstPass:
 
 
 def _first_pass(
-    sources: Iterable[Path], staging: Path, ratios: dict[str, float], workers: int, max_bytes: int
+    sources: Iterable[Path],
+    staging: Path,
+    ratios: dict[str, float],
+    workers: int,
+    max_bytes: int,
+    skip: Iterable[Path] = (),
 ) -> Generator[Progress, None, _FirstPass]:
     """Extract and spool every page, drop repeated pages, group near-duplicates. Its
     per-article sets and index are gone once it returns, before the second pass fills
@@ -377,7 +427,7 @@ def _first_pass(
     seen_raw: dict[int, str] = {}  # raw sha256 as an int: half the memory of its hex
     seen_ids: set[str] = set()
     chunks = prepared_chunks(
-        sources, staging / ".spool", workers=workers, max_bytes=max_bytes, ratios=ratios
+        sources, staging / ".spool", workers=workers, max_bytes=max_bytes, ratios=ratios, skip=skip
     )
     for chunk in chunks:
         keep = []
@@ -530,8 +580,11 @@ def release_tables(
     lock like `build` (`on_wait` is told when it has to wait for another writer).
     """
     release_dir = release_target(Path(release_dir))
-    with release_lock(release_dir, timeout=lock_timeout, on_wait=on_wait):
-        # read under the lock: a build that finished meanwhile made the previous release
+    # read under the lock: a build that finished meanwhile made the previous release
+    with (
+        release_lock(release_dir, timeout=lock_timeout, on_wait=on_wait),
+        use_scheme(release_project(release_dir).labels),
+    ):
         return _release_tables(release_dir, tables, card_sections, version, date, split_column)
 
 
@@ -565,7 +618,16 @@ def _release_tables(
                 staging, release_dir, manifest, previous, config, table, row_split
             )
         sections_changed = previous.get("card_sections") != manifest["card_sections"]
-        return _finish(staging, release_dir, manifest, previous, diffs, version, sections_changed)
+        return _finish(
+            staging,
+            release_dir,
+            manifest,
+            previous,
+            diffs,
+            version,
+            sections_changed,
+            release_project(release_dir),
+        )
     except OSError as exc:
         discard(staging)
         raise ReleaseError(os_error_message(exc, release_dir)) from None

@@ -15,12 +15,14 @@ from typing import Any
 import pyarrow.parquet as pq
 import yaml
 
+from toolkit.dataset.project import RELEASE_COPY, release_project
+from toolkit.dataset.provenance import empty_configs
 from toolkit.dataset.release import MANIFEST, read_manifest
 from toolkit.dataset.release_repo import git, tags
-from toolkit.dataset.schema import CONFIGS, config_schema
+from toolkit.dataset.schema import CONFIGS, config_schema, use_scheme
 from toolkit.dataset.shards import iter_rows, sha256_file
 from toolkit.dataset.splits import split_for
-from toolkit.errors import ReleaseError
+from toolkit.errors import ProjectError, ReleaseError
 
 
 def _problem(check: str, where: str, detail: str) -> dict[str, str]:
@@ -36,14 +38,19 @@ def validate(release_dir: Path) -> list[dict[str, str]]:
         return [_problem("manifest", MANIFEST, str(exc))]
     if manifest is None:
         return [_problem("manifest", MANIFEST, f"{release_dir} has no {MANIFEST}")]
-    problems = list(_check_files(release_dir, manifest))
-    if problems:  # the rows of damaged files are not worth reading
-        return problems
-    problems += _check_card(release_dir, manifest)
-    problems += _check_articles(release_dir, manifest)
-    problems += _check_entities(release_dir, manifest)
-    problems += _check_label_splits(release_dir, manifest)
-    problems += _check_git(release_dir, manifest)
+    try:
+        scheme = release_project(release_dir).labels
+    except ProjectError as exc:
+        return [_problem("project", RELEASE_COPY, str(exc))]
+    with use_scheme(scheme):  # ClassLabel names are the release's own
+        problems = list(_check_files(release_dir, manifest))
+        if problems:  # the rows of damaged files are not worth reading
+            return problems
+        problems += _check_card(release_dir, manifest)
+        problems += _check_articles(release_dir, manifest)
+        problems += _check_entities(release_dir, manifest)
+        problems += _check_label_splits(release_dir, manifest)
+        problems += _check_git(release_dir, manifest)
     return problems
 
 
@@ -96,7 +103,10 @@ def _check_card(release_dir: Path, manifest: dict[str, Any]) -> list[dict[str, s
         return [_problem("card", "README.md", f"unreadable card: {exc}")]
     problems = []
     declared = {info["config_name"]: info for info in header.get("dataset_info", [])}
+    empty = set(empty_configs(manifest))  # left out of the card on purpose: cannot load
     for config, entry in manifest["configs"].items():
+        if config in empty and config not in declared:
+            continue
         info = declared.get(config)
         if info is None:
             problems.append(_problem("card", config, "config missing from dataset_info"))

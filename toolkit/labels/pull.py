@@ -18,7 +18,8 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from toolkit.dataset import release
-from toolkit.dataset.schema import config_schema, label_names
+from toolkit.dataset.project import release_project
+from toolkit.dataset.schema import config_schema, label_names, use_scheme
 from toolkit.errors import ReleaseError, StudioError
 from toolkit.labels.agreement import Agreement, agreement
 from toolkit.labels.disagreements import Disagreement, find_disagreements
@@ -69,6 +70,26 @@ def pull(
     if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
         raise StudioError(f"the page size must be a whole number of at least 1, not {page_size}")
     release_dir = Path(release_dir)
+    # Labels are read with the scheme the release was built with (its dataset.yaml).
+    with use_scheme(release_project(release_dir).labels):
+        return _pull(
+            release_dir, project, url, api_key, page_size, client_options, date, progress,
+            state_dir, on_wait,
+        )  # fmt: skip
+
+
+def _pull(
+    release_dir: Path,
+    project: str | None,
+    url: str | None,
+    api_key: str | None,
+    page_size: int,
+    client_options: dict[str, Any] | None,
+    date: str | None,
+    progress: Callable[[str, int, int], None] | None,
+    state_dir: Path | None,
+    on_wait: Callable[[str], None] | None,
+) -> PullResult:
     manifest = release.read_manifest(release_dir)
     name = release.dataset_name(release_dir)
     client = connect(url, api_key, **(client_options or {}))
@@ -209,6 +230,11 @@ class LabelReport:
 def report(release_dir: Path) -> LabelReport:
     """Label statistics and agreement of a release, read from its label configs."""
     release_dir = Path(release_dir)
+    with use_scheme(release_project(release_dir).labels):
+        return _report(release_dir)
+
+
+def _report(release_dir: Path) -> LabelReport:
     if not release.config_files(release_dir, "entities"):
         raise ReleaseError(f"{release_dir} holds no labels yet; run `toolkit pull` first")
     entities = list(release.read_rows(release_dir, "entities"))

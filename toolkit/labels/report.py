@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.dataset import release
-from toolkit.dataset.schema import config_schema, label_names
+from toolkit.dataset.project import release_project
+from toolkit.dataset.schema import config_schema, label_names, use_scheme
 from toolkit.errors import ReleaseError
 from toolkit.labels.agreement import Agreement, agreement
 from toolkit.labels.disagreements import Disagreement, confusion, find_disagreements
@@ -95,8 +96,14 @@ def _decoder(config: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 
 def build_report(release_dir: Path) -> Report:
-    """The report of a release's label configs (ReleaseError if it holds no labels)."""
+    """The report of a release's label configs (ReleaseError if it holds no labels), read
+    with the label scheme the release was built with (its dataset.yaml)."""
     release_dir = Path(release_dir)
+    with use_scheme(release_project(release_dir).labels):
+        return _build_report(release_dir)
+
+
+def _build_report(release_dir: Path) -> Report:
     if not release.config_files(release_dir, "entities"):
         raise ReleaseError(f"{release_dir} holds no labels yet; run `toolkit pull` first")
     entities = [_decoder("entities")(r) for r in release.read_rows(release_dir, "entities")]

@@ -63,7 +63,9 @@ def _problem(name: str, reason: str, detail: str) -> Source:
     return Source(name, b"", "unsupported", 0, problem=(reason, detail))
 
 
-def iter_sources(paths: Iterable[Path], *, read_cap: int = READ_CAP) -> Iterator[Source]:
+def iter_sources(
+    paths: Iterable[Path], *, read_cap: int = READ_CAP, skip: Iterable[Path] = ()
+) -> Iterator[Source]:
     """Yield one `Source` per input: files as given, directories expanded (sorted,
     recursive; hidden directories such as .git are not inputs and are not entered), one
     Source per non-blank JSONL line.
@@ -74,16 +76,20 @@ def iter_sources(paths: Iterable[Path], *, read_cap: int = READ_CAP) -> Iterator
     `not-a-regular-file`, `unreadable`), which extraction turns into a Rejection. Nothing
     is opened before it is known to be a regular file, so a FIFO never blocks. Symlinked
     sub-folders are followed (each real folder once, so a link to a parent ends).
+    `skip`: files that are not inputs (the dataset's project file beside its pages).
     """
+    skipped = {os.path.realpath(p) for p in skip}  # realpath: never raises on a loop
     for path in paths:
         path = Path(path)
+        if skipped and os.path.realpath(path) in skipped:
+            continue
         if not path.is_dir():
             yield from _entry_sources(path, path.name, read_cap)
             continue
-        yield from _folder_sources(path, read_cap)
+        yield from _folder_sources(path, read_cap, skipped)
 
 
-def _folder_sources(path: Path, read_cap: int) -> Iterator[Source]:
+def _folder_sources(path: Path, read_cap: int, skipped: set[str]) -> Iterator[Source]:
     entries: list[tuple[str, Path]] = []
     problems: list[Source] = []
     visited = {os.path.realpath(path)}
@@ -105,7 +111,10 @@ def _folder_sources(path: Path, read_cap: int) -> Iterator[Source]:
             visited.add(real)
             kept.append(d)
         dirs[:] = kept
-        entries += [((rel_root / n).as_posix(), Path(root) / n) for n in names]
+        files = [Path(root) / n for n in names]
+        entries += [
+            ((rel_root / f.name).as_posix(), f) for f in files if os.path.realpath(f) not in skipped
+        ]
     yield from problems
     for rel, file in sorted(entries):
         yield from _entry_sources(file, rel, read_cap, unsupported=file.name.startswith("."))

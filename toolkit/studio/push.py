@@ -54,6 +54,7 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from toolkit.batches import batched
+from toolkit.dataset.project import release_project
 from toolkit.dataset.shards import ROWS_PER_GROUP
 from toolkit.errors import ReleaseError, StudioError
 from toolkit.studio import projects
@@ -284,9 +285,9 @@ def ensure_project(
         raise
     except StudioError as exc:
         raise StudioError(
-            f"the labeling config generated from schemas/labels.yaml differs from project "
-            f"{pid}'s and the server refuses it (existing annotations probably use a label "
-            f"or choice it drops: keep it in schemas/labels.yaml, or remove those "
+            f"the labeling config generated from the dataset's label scheme differs from "
+            f"project {pid}'s and the server refuses it (existing annotations probably use a "
+            f"label or choice it drops: keep it in dataset.yaml's labels, or remove those "
             f"annotations first). Server said: {exc}"
         ) from None
     client.call(
@@ -508,16 +509,23 @@ def push_release(
     batch_size: int = DEFAULT_BATCH_SIZE,
     cache_dir: Path | None = None,
     annotators_per_task: int | None = None,
-    instructions: str = "",
+    instructions: str | None = None,
 ) -> Iterator[PushEvent]:
     """Push every article of the release as a task; yields progress, last a `done` event
     whose `result` is the PushResult. `cache_dir` enables the listing cache, the lock
     against a second push from this machine and the record of the project used (see
-    above). `annotators_per_task` (None: keep the project's) and `instructions` set how
-    the project's queue hands out tasks (`queue.QueueSettings`)."""
+    above). The labeling interface comes from the label scheme the release was built
+    with (its dataset.yaml); `annotators_per_task` and `instructions` (None: the project
+    file's `annotation:` settings) set how the project's queue hands out tasks
+    (`queue.QueueSettings`)."""
     if batch_size < 1:
         raise StudioError(f"batch size must be at least 1, not {batch_size}")
-    queue = QueueSettings(annotators_per_task, instructions)  # checked before any request
+    project = release_project(Path(release_dir))
+    queue = QueueSettings(  # checked before any request
+        annotators_per_task or project.annotation.annotators_per_task,
+        project.annotation.instructions if instructions is None else instructions,
+    )
+    labels = project.labels.as_dict()
     name, version, hashes = release_index(Path(release_dir))
     title = project_title or name
     lock = None
@@ -532,7 +540,7 @@ def push_release(
             lock.acquire()
     try:
         yield from _push(client, Path(release_dir), name, version, hashes, project_title,
-                         batch_size, cache_dir, queue)  # fmt: skip
+                         batch_size, cache_dir, queue, labels)  # fmt: skip
     finally:
         if lock is not None:
             lock.release()
@@ -548,6 +556,7 @@ def _push(
     batch_size: int,
     cache_dir: Path | None,
     queue: QueueSettings,
+    labels: dict[str, Any],
 ) -> Iterator[PushEvent]:
     title = project_title or name
     recorded = None
@@ -556,9 +565,9 @@ def _push(
         recorded = projects.recorded_project(client, manifest, name, cache_dir)
     if recorded is not None:
         title = str(recorded.title or "")
-    pid, created, updated = ensure_project(client, title, build_label_config(), recorded)
+    pid, created, updated = ensure_project(client, title, build_label_config(labels), recorded)
     result = PushResult(client.url, pid, title, version, created, updated)
-    result.settings_updated = sorted(apply_settings(client, pid, queue))
+    result.settings_updated = sorted(apply_settings(client, pid, queue, labels))
     verb = "created" if created else "found"
     renamed = f" (renamed from {name!r}; found by id)" if recorded and title != name else ""
     yield PushEvent("project", message=f"{verb} project {pid} {title!r}{renamed}")

@@ -53,11 +53,15 @@ class QueueSettings:
 
 
 def apply_settings(
-    client: StudioClient, project_id: int, settings: QueueSettings
+    client: StudioClient,
+    project_id: int,
+    settings: QueueSettings,
+    labels: dict[str, Any] | None = None,
 ) -> dict[str, tuple[Any, Any]]:
-    """Bring the project's queue settings and instructions up to date; returns the fields
-    that changed (name -> (old, new)), nothing when they already hold."""
-    wanted = settings.fields()
+    """Bring the project's queue settings and instructions (for the label scheme `labels`,
+    default the active one) up to date; returns the fields that changed (name -> (old,
+    new)), nothing when they already hold."""
+    wanted = settings.fields(labels)
     project = client.call(f"read project {project_id}", client.sdk.projects.get, project_id)
     changed = {
         name: (getattr(project, name, None), value)
