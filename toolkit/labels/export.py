@@ -244,6 +244,7 @@ def _entity_row(
             "type": etype,
             "stance": stance,
             "relocated": check.relocated,
+            "origin": span.get("origin"),  # how the span was made: hand or suggestion
             "gold": False,
             "ground_truth": base["ground_truth"],
             **_order(base, "annotator", "annotation_id", "task_id"),

@@ -1,0 +1,326 @@
+"""`toolkit suggest`: predictions from a release's gold for every task nobody answered yet.
+
+Reads the release (its gold entity and stance rows, its articles), asks the project which
+tasks have no annotation, builds one prediction per such task from the sources of
+toolkit.labels.suggest, deletes the toolkit's own earlier predictions (model versions
+starting with MODEL_VERSION_PREFIX) and imports the new ones, then has the project show
+them. A task whose text is not the release's (changed since it was pushed) gets none.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.dataset import release
+from toolkit.dataset.schema import config_schema
+from toolkit.errors import ToolkitError
+from toolkit.labels.evaluate import Evaluation, EvaluationError, evaluate
+from toolkit.labels.suggest import (
+    GAZETTEER,
+    MODEL,
+    PROPAGATION,
+    STANCE,
+    Gazetteer,
+    GoldArticle,
+    Span,
+    StanceProposer,
+    combine,
+    propagate,
+)
+from toolkit.studio import label_config, predictions
+from toolkit.studio.client import StudioClient, connect
+from toolkit.studio.fetch import find_project
+
+MODEL_VERSION_PREFIX = "toolkit-suggest"
+EVALUATION_SECTION = "Suggestions: evaluation"
+
+
+# ---------------------------------------------------------------- reading the release
+
+
+def _decoded(release_dir: Path, config: str) -> Iterable[dict[str, Any]]:
+    features = config_schema(config).features
+    names = {k: f.names for k, f in features.items() if hasattr(f, "names")}
+    for row in release.read_rows(release_dir, config):
+        yield {k: (names[k][v] if k in names and v is not None else v) for k, v in row.items()}
+
+
+@dataclass
+class ReleaseGold:
+    version: str
+    name: str
+    gold: list[GoldArticle]  # articles with gold, their spans and stances
+    articles: dict[str, GoldArticle]  # every article of the release, without labels
+    votes: dict[str, Counter[str]]  # gold surface -> type -> rows (every annotator's)
+    shas: dict[str, str] = field(default_factory=dict)  # article id -> text_sha256
+
+
+def read_gold(release_dir: Path) -> ReleaseGold:
+    release_dir = Path(release_dir)
+    if not release.config_files(release_dir, "entities"):
+        raise ToolkitError(f"{release_dir} holds no labels yet; run `toolkit pull` first")
+    articles: dict[str, GoldArticle] = {}
+    shas: dict[str, str] = {}
+    for row in release.read_rows(release_dir, "articles"):
+        shas[row["id"]] = row["text_sha256"]
+        paragraphs = tuple((p["start"], p["end"]) for p in row.get("paragraphs") or [])
+        articles[row["id"]] = GoldArticle(
+            row["id"], row["text"], group=row.get("near_duplicate_group"), paragraphs=paragraphs
+        )
+    spans: dict[str, list[Span]] = defaultdict(list)
+    all_rows: list[tuple[str, str]] = []
+    for r in _decoded(release_dir, "entities"):
+        all_rows.append((r["surface"], r["type"]))
+        if r["gold"] and r["article_id"] in articles:
+            spans[r["article_id"]].append(Span(r["start"], r["end"], r["type"]))
+    stances: dict[str, dict[str, str]] = defaultdict(dict)
+    for r in _decoded(release_dir, "stance"):
+        if r["gold"] and r["article_id"] in articles:
+            stances[r["article_id"]][r["target"]] = r["stance"]
+    gold = []
+    for article_id in sorted(set(spans) | set(stances)):
+        a = articles[article_id]
+        gold.append(
+            GoldArticle(
+                article_id,
+                a.text,
+                tuple(sorted(spans.get(article_id, []))),
+                stances.get(article_id, {}),
+                a.group,
+                a.paragraphs,
+            )
+        )
+    surfaces = {a.text[s.start : s.end] for a in gold for s in a.spans}
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for surface, etype in all_rows:  # the type most annotators gave each gold surface
+        if surface in surfaces:
+            votes[surface][etype] += 1
+    return ReleaseGold(
+        release.current_version(release_dir),
+        release.dataset_name(release_dir),
+        gold,
+        articles,
+        votes,
+        shas,
+    )
+
+
+# ---------------------------------------------------------------- making the predictions
+
+
+@dataclass
+class Suggestions:
+    model_version: str
+    spans: dict[str, list[Span]]  # article id -> combined spans
+    stances: dict[str, tuple[str, float]]  # target -> (stance, score), same for every task
+    by_source: Counter[str] = field(default_factory=Counter)  # spans kept, per source
+    model_types: list[str] = field(default_factory=list)
+    evaluation: Evaluation | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def make_suggestions(
+    data: ReleaseGold,
+    article_ids: Sequence[str],
+    *,
+    model: bool = True,
+    stance: bool = True,
+    evaluation: Evaluation | None = None,
+) -> Suggestions:
+    """Combined spans for each article of `article_ids` (pure: no network)."""
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+    if model and evaluation is None and len(data.gold) >= 2:
+        evaluation = evaluate(data.gold)
+        seconds["evaluate"] = time.perf_counter() - clock
+    model_types = evaluation.model_types if (model and evaluation) else []
+    sources = [PROPAGATION, GAZETTEER] + ([MODEL] if model_types else [])
+    targets = [data.articles[a] for a in article_ids]
+    model_spans: list[list[Span]] = [[] for _ in targets]
+    if model_types and evaluation is not None:
+        from toolkit.labels.suggest_model import NerModel
+
+        clock = time.perf_counter()
+        precision = {t: evaluation.counts[MODEL][t].scores("exact")[0] for t in model_types}
+        ner = NerModel(data.gold, scores=precision)
+        model_spans = ner.predict([t.text for t in targets], types=model_types)
+        seconds["model"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    gazetteer = Gazetteer(data.votes)
+    proposals = StanceProposer(data.gold).propose() if stance else {}
+    if proposals:
+        sources.append(STANCE)
+    version = f"{MODEL_VERSION_PREFIX}:{'+'.join(sources)}@{data.name}-{data.version}"
+    out = Suggestions(version, {}, proposals, model_types=model_types, evaluation=evaluation)
+    for art, from_model in zip(targets, model_spans, strict=True):
+        chosen = combine(
+            {
+                PROPAGATION: propagate(data.gold, art),
+                GAZETTEER: gazetteer.find(art.text),
+                MODEL: from_model,
+            }
+        )
+        out.spans[art.article_id] = chosen
+        out.by_source.update(s.source for s in chosen)
+    seconds["gazetteer_and_propagation"] = time.perf_counter() - clock
+    out.seconds = seconds
+    return out
+
+
+def prediction_result(
+    text: str, spans: Sequence[Span], stances: Mapping[str, tuple[str, float]]
+) -> list[dict[str, Any]]:
+    """Label Studio result items: one labelled region per span (its region id names its
+    source), one document-level choice per proposed target stance."""
+    items: list[dict[str, Any]] = []
+    for i, s in enumerate(spans):
+        items.append(
+            {
+                "id": f"{s.source[:4]}-{i}",
+                "from_name": label_config.ENTITY_CONTROL,
+                "to_name": label_config.TEXT_NAME,
+                "type": "labels",
+                "score": round(s.score, 4),
+                "value": {
+                    "start": s.start,
+                    "end": s.end,
+                    "text": text[s.start : s.end],
+                    "labels": [s.type],
+                },
+            }
+        )
+    controls = {t: c for c, t in label_config.target_controls().items()}
+    for target, (choice, score) in sorted(stances.items()):
+        if target in controls:
+            items.append(
+                {
+                    "id": f"stan-{controls[target]}",
+                    "from_name": controls[target],
+                    "to_name": label_config.TEXT_NAME,
+                    "type": "choices",
+                    "score": round(score, 4),
+                    "value": {"choices": [choice]},
+                }
+            )
+    return items
+
+
+# ---------------------------------------------------------------- posting
+
+
+@dataclass
+class SuggestResult:
+    project_id: int
+    model_version: str
+    tasks: int = 0
+    annotated: int = 0  # tasks left alone: someone answered them
+    suggested: int = 0  # tasks given a prediction
+    not_in_release: int = 0  # unannotated tasks whose article or text the release lacks
+    spans: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    stances: dict[str, str] = field(default_factory=dict)
+    model_types: list[str] = field(default_factory=list)
+    replaced: dict[str, int] = field(default_factory=dict)  # earlier version -> deleted
+    evaluation: Evaluation | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in vars(self).items() if k != "evaluation"}
+        out["evaluation"] = self.evaluation.as_dict() if self.evaluation else None
+        return out
+
+
+def suggest(
+    release_dir: Path,
+    *,
+    project: str | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+    client: StudioClient | None = None,
+    model: bool = True,
+    stance: bool = True,
+) -> SuggestResult:
+    """Replace the toolkit's predictions in the project with new ones from the release's
+    gold, on every task nobody has annotated."""
+    release_dir = Path(release_dir)
+    start = time.perf_counter()
+    data = read_gold(release_dir)
+    if not data.gold:
+        raise ToolkitError(f"{release_dir} has no gold labels to suggest from")
+    client = client or connect(url, api_key)
+    pid = find_project(client, project or data.name)
+    clock = time.perf_counter()
+    states = predictions.task_states(client, pid)
+    listed = time.perf_counter() - clock
+    todo: dict[int, str] = {}
+    result = SuggestResult(pid, "", tasks=len(states))
+    for task in states:
+        article = data.articles.get(task.article_id or "")
+        if task.annotations:
+            result.annotated += 1
+        elif article is None or task.text_sha256 != data.shas.get(article.article_id):
+            result.not_in_release += 1
+        else:
+            todo[task.task_id] = article.article_id
+    made = make_suggestions(data, sorted(set(todo.values())), model=model, stance=stance)
+    payload = []
+    for task_id, article_id in sorted(todo.items()):
+        spans = made.spans[article_id]
+        items = prediction_result(data.articles[article_id].text, spans, made.stances)
+        if not items:
+            continue
+        scores = [i["score"] for i in items]
+        payload.append(
+            {
+                "task": task_id,
+                "result": items,
+                "model_version": made.model_version,
+                "score": round(sum(scores) / len(scores), 4),
+            }
+        )
+    clock = time.perf_counter()
+    result.replaced = predictions.delete_versions(client, pid, MODEL_VERSION_PREFIX)
+    for _ in predictions.import_predictions(client, pid, payload):
+        pass
+    if payload:
+        predictions.show_predictions(client, pid, made.model_version)
+    posted = time.perf_counter() - clock
+    result.model_version = made.model_version
+    result.suggested = len(payload)
+    result.spans = sum(len(made.spans[a]) for a in todo.values())
+    result.by_source = dict(made.by_source)
+    result.stances = {t: s for t, (s, _) in made.stances.items()}
+    result.model_types = made.model_types
+    result.evaluation = made.evaluation
+    result.seconds = {
+        "list_tasks": listed,
+        **made.seconds,
+        "post": posted,
+        "total": time.perf_counter() - start,
+    }
+    return result
+
+
+# ---------------------------------------------------------------- evaluation to the card
+
+
+def evaluate_release(
+    release_dir: Path, *, k: int = 5, model: bool = True, date: str | None = None
+) -> tuple[Evaluation, release.ReleaseResult]:
+    """Cross-validate the suggestion sources on the release's gold and write the table
+    to the card as the next (PATCH) release; none if the table is unchanged."""
+    data = read_gold(Path(release_dir))
+    if len(data.gold) < 2:
+        raise EvaluationError(
+            f"cross-validation needs gold on at least 2 articles, {release_dir} has "
+            f"{len(data.gold)}"
+        )
+    evaluation = evaluate(data.gold, k, model=model)
+    section = {EVALUATION_SECTION: evaluation.markdown()}
+    done = release.release_tables(Path(release_dir), {}, card_sections=section, date=date)
+    return evaluation, done
