@@ -21,6 +21,7 @@ from toolkit.errors import ReleaseError
 from toolkit.labels.agreement import Agreement, agreement
 from toolkit.labels.disagreements import Disagreement, find_disagreements
 from toolkit.labels.export import ArticleText
+from toolkit.labels.suggest_usage import usage_section
 from toolkit.labels.tables import PullTables, annotations_from_rows, build_tables, card_sections
 from toolkit.studio.client import connect
 from toolkit.studio.fetch import DEFAULT_PAGE_SIZE, ExportStream, fetch_users, find_project
@@ -69,7 +70,7 @@ def pull(
     result = release.release_tables(
         release_dir,
         built.tables,
-        card_sections=card_sections(built),
+        card_sections={**card_sections(built), **usage_section(built.rows.entities)},
         date=date,
         split_column={"ner": "id"},
     )
