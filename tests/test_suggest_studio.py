@@ -22,7 +22,7 @@ from helpers import SEEDS, copy_seeds
 from toolkit.dataset.release import build, read_articles, wait_for_build
 from toolkit.labels.pull import pull
 from toolkit.labels.suggest import GAZETTEER, PROPAGATION
-from toolkit.labels.suggest_release import MODEL_VERSION_PREFIX, read_gold, suggest
+from toolkit.labels.suggest_release import MODEL_VERSION_PREFIX, model_choice, read_gold, suggest
 from toolkit.studio.client import connect
 from toolkit.studio.push import push_release
 
@@ -298,3 +298,15 @@ def test_suggest_without_labels_is_a_clean_error(tmp_path: Path, studio: Any) ->
                                     "--api-key", studio.api_key])  # fmt: skip
     assert done.exit_code == 1
     assert done.output == f"Error: {bare} holds no labels yet; run `toolkit pull` first\n"
+
+
+def test_model_choice_is_cross_validated_once_per_gold(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    data = read_gold(world["out"])
+    first, cached = model_choice(data, tmp_path)
+    assert not cached and list(tmp_path.glob("*.json"))
+    again, cached = model_choice(data, tmp_path)
+    assert cached and again == first
+    assert set(first.precision) == set(first.types)
+    assert all(0.0 <= p <= 1.0 for p in first.precision.values())

@@ -649,7 +649,10 @@ def push(
             from toolkit.labels.suggest_release import suggest as suggest_tasks
 
             summary["suggest"] = suggest_tasks(
-                release_dir, project=result.project_title, client=client
+                release_dir,
+                project=result.project_title,
+                client=client,
+                cache_dir=toolkit_home() / "suggest-cache",
             ).as_dict()
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -722,11 +725,13 @@ def suggest(
         toolkit suggest dist/news --evaluate --json
     """
     from toolkit.labels import suggest_release
+    from toolkit.studio.server import toolkit_home
 
+    cache = toolkit_home() / "suggest-cache"  # the cross-validation behind the model's types
     with library_errors():
         if do_evaluate:
             evaluation, rel = suggest_release.evaluate_release(
-                release_dir, k=folds, model=not no_model
+                release_dir, k=folds, model=not no_model, cache_dir=cache
             )
             if as_json:
                 click.echo(json.dumps(evaluation.as_dict(), indent=2))
@@ -741,6 +746,7 @@ def suggest(
             api_key=api_key,
             model=not no_model,
             stance=not no_stance,
+            cache_dir=cache,
         ).as_dict()
     if as_json:
         click.echo(json.dumps(done, indent=2, ensure_ascii=False))

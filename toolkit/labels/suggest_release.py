@@ -9,6 +9,9 @@ them. A task whose text is not the release's (changed since it was pushed) gets 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,7 +22,7 @@ from typing import Any
 from toolkit.dataset import release
 from toolkit.dataset.schema import config_schema
 from toolkit.errors import ToolkitError
-from toolkit.labels.evaluate import Evaluation, EvaluationError, evaluate
+from toolkit.labels.evaluate import DEFAULT_FOLDS, Evaluation, EvaluationError, evaluate
 from toolkit.labels.suggest import (
     GAZETTEER,
     MODEL,
@@ -113,6 +116,63 @@ def read_gold(release_dir: Path) -> ReleaseGold:
 # ---------------------------------------------------------------- making the predictions
 
 
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which types the model is used for, and the score its spans carry (its cross-
+    validated exact precision per type): what the evaluation decides."""
+
+    types: tuple[str, ...] = ()
+    precision: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_evaluation(cls, evaluation: Evaluation) -> ModelChoice:
+        by_type = evaluation.counts.get(MODEL, {})
+        return cls(
+            tuple(evaluation.model_types),
+            {t: by_type[t].scores("exact")[0] for t in evaluation.model_types},
+        )
+
+
+def gold_digest(data: ReleaseGold) -> str:
+    """What a cross-validation depends on: the gold itself and the model's settings."""
+    from toolkit.labels import suggest_model
+
+    h = hashlib.sha256()
+    settings = [suggest_model.SEED, suggest_model.EPOCHS, suggest_model.MAX_TRAIN_PARAGRAPHS]
+    h.update(json.dumps(settings).encode())
+    for art in data.gold:
+        spans = [(s.start, s.end, s.type) for s in art.spans]
+        item = [art.article_id, data.shas.get(art.article_id), spans, sorted(art.stances.items())]
+        h.update(json.dumps(item).encode())
+    return h.hexdigest()[:32]
+
+
+def model_choice(data: ReleaseGold, cache_dir: Path | None = None) -> tuple[ModelChoice, bool]:
+    """The model's types from a k-fold cross-validation of the gold, kept in `cache_dir`
+    per gold digest (a release's gold never changes, and the folds cost a model training
+    each); (choice, whether it came from the cache)."""
+    path = cache_dir / f"{gold_digest(data)}.json" if cache_dir else None
+    if path is not None and path.is_file():
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return ModelChoice(tuple(raw["types"]), dict(raw["precision"])), True
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is recomputed
+    if len(data.gold) < 2:
+        return ModelChoice(), False
+    choice = ModelChoice.from_evaluation(evaluate(data.gold))
+    if path is not None:
+        _save_choice(path, choice)
+    return choice, False
+
+
+def _save_choice(path: Path, choice: ModelChoice) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"types": choice.types, "precision": choice.precision}))
+    os.replace(tmp, path)
+
+
 @dataclass
 class Suggestions:
     model_version: str
@@ -120,7 +180,6 @@ class Suggestions:
     stances: dict[str, tuple[str, float]]  # target -> (stance, score), same for every task
     by_source: Counter[str] = field(default_factory=Counter)  # spans kept, per source
     model_types: list[str] = field(default_factory=list)
-    evaluation: Evaluation | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -128,26 +187,21 @@ def make_suggestions(
     data: ReleaseGold,
     article_ids: Sequence[str],
     *,
-    model: bool = True,
+    choice: ModelChoice | None = None,
     stance: bool = True,
-    evaluation: Evaluation | None = None,
 ) -> Suggestions:
-    """Combined spans for each article of `article_ids` (pure: no network)."""
+    """Combined spans for each article of `article_ids` (pure: no network). `choice`: the
+    types the model is used for (none: no model)."""
     seconds: dict[str, float] = {}
-    clock = time.perf_counter()
-    if model and evaluation is None and len(data.gold) >= 2:
-        evaluation = evaluate(data.gold)
-        seconds["evaluate"] = time.perf_counter() - clock
-    model_types = evaluation.model_types if (model and evaluation) else []
+    model_types = list(choice.types) if choice else []
     sources = [PROPAGATION, GAZETTEER] + ([MODEL] if model_types else [])
     targets = [data.articles[a] for a in article_ids]
     model_spans: list[list[Span]] = [[] for _ in targets]
-    if model_types and evaluation is not None:
+    if model_types and choice is not None:
         from toolkit.labels.suggest_model import NerModel
 
         clock = time.perf_counter()
-        precision = {t: evaluation.counts[MODEL][t].scores("exact")[0] for t in model_types}
-        ner = NerModel(data.gold, scores=precision)
+        ner = NerModel(data.gold, scores=choice.precision)
         model_spans = ner.predict([t.text for t in targets], types=model_types)
         seconds["model"] = time.perf_counter() - clock
     clock = time.perf_counter()
@@ -156,7 +210,7 @@ def make_suggestions(
     if proposals:
         sources.append(STANCE)
     version = f"{MODEL_VERSION_PREFIX}:{'+'.join(sources)}@{data.name}-{data.version}"
-    out = Suggestions(version, {}, proposals, model_types=model_types, evaluation=evaluation)
+    out = Suggestions(version, {}, proposals, model_types=model_types)
     for art, from_model in zip(targets, model_spans, strict=True):
         chosen = combine(
             {
@@ -226,13 +280,11 @@ class SuggestResult:
     stances: dict[str, str] = field(default_factory=dict)
     model_types: list[str] = field(default_factory=list)
     replaced: dict[str, int] = field(default_factory=dict)  # earlier version -> deleted
-    evaluation: Evaluation | None = None
+    choice_cached: bool = False  # the model's types came from an earlier cross-validation
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in vars(self).items() if k != "evaluation"}
-        out["evaluation"] = self.evaluation.as_dict() if self.evaluation else None
-        return out
+        return dict(vars(self))
 
 
 def suggest(
@@ -244,9 +296,11 @@ def suggest(
     client: StudioClient | None = None,
     model: bool = True,
     stance: bool = True,
+    cache_dir: Path | None = None,
 ) -> SuggestResult:
     """Replace the toolkit's predictions in the project with new ones from the release's
-    gold, on every task nobody has annotated."""
+    gold, on every task nobody has annotated. `cache_dir` keeps the cross-validation that
+    decides the model's types (see `model_choice`)."""
     release_dir = Path(release_dir)
     start = time.perf_counter()
     data = read_gold(release_dir)
@@ -267,7 +321,10 @@ def suggest(
             result.not_in_release += 1
         else:
             todo[task.task_id] = article.article_id
-    made = make_suggestions(data, sorted(set(todo.values())), model=model, stance=stance)
+    clock = time.perf_counter()
+    choice, result.choice_cached = model_choice(data, cache_dir) if model else (None, False)
+    decided = time.perf_counter() - clock
+    made = make_suggestions(data, sorted(set(todo.values())), choice=choice, stance=stance)
     payload = []
     for task_id, article_id in sorted(todo.items()):
         spans = made.spans[article_id]
@@ -296,9 +353,9 @@ def suggest(
     result.by_source = dict(made.by_source)
     result.stances = {t: s for t, (s, _) in made.stances.items()}
     result.model_types = made.model_types
-    result.evaluation = made.evaluation
     result.seconds = {
         "list_tasks": listed,
+        "model_choice": decided,
         **made.seconds,
         "post": posted,
         "total": time.perf_counter() - start,
@@ -310,10 +367,16 @@ def suggest(
 
 
 def evaluate_release(
-    release_dir: Path, *, k: int = 5, model: bool = True, date: str | None = None
+    release_dir: Path,
+    *,
+    k: int = DEFAULT_FOLDS,
+    model: bool = True,
+    date: str | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[Evaluation, release.ReleaseResult]:
     """Cross-validate the suggestion sources on the release's gold and write the table
-    to the card as the next (PATCH) release; none if the table is unchanged."""
+    to the card as the next (PATCH) release; none if the table is unchanged. With the
+    default folds, the model's types are kept in `cache_dir` for `suggest`."""
     data = read_gold(Path(release_dir))
     if len(data.gold) < 2:
         raise EvaluationError(
@@ -321,6 +384,10 @@ def evaluate_release(
             f"{len(data.gold)}"
         )
     evaluation = evaluate(data.gold, k, model=model)
+    if cache_dir is not None and model and k == DEFAULT_FOLDS:
+        _save_choice(
+            cache_dir / f"{gold_digest(data)}.json", ModelChoice.from_evaluation(evaluation)
+        )
     section = {EVALUATION_SECTION: evaluation.markdown()}
     done = release.release_tables(Path(release_dir), {}, card_sections=section, date=date)
     return evaluation, done
