@@ -22,7 +22,16 @@ from helpers import SEEDS, copy_seeds
 from toolkit.dataset.release import build, read_articles, wait_for_build
 from toolkit.labels.pull import pull
 from toolkit.labels.suggest import GAZETTEER, PROPAGATION
-from toolkit.labels.suggest_release import MODEL_VERSION_PREFIX, model_choice, read_gold, suggest
+from toolkit.labels.suggest_release import (
+    CACHED,
+    COMPUTED,
+    MODEL_VERSION_PREFIX,
+    NOT_EVALUATED,
+    ModelChoice,
+    model_choice,
+    read_gold,
+    suggest,
+)
 from toolkit.studio.client import connect
 from toolkit.studio.push import push_release
 
@@ -304,9 +313,10 @@ def test_model_choice_is_cross_validated_once_per_gold(
     world: dict[str, Any], tmp_path: Path
 ) -> None:
     data = read_gold(world["out"])
-    first, cached = model_choice(data, tmp_path)
-    assert not cached and list(tmp_path.glob("*.json"))
-    again, cached = model_choice(data, tmp_path)
-    assert cached and again == first
+    assert model_choice(data, tmp_path) == (ModelChoice(), NOT_EVALUATED)  # model unused
+    first, how = model_choice(data, tmp_path, compute=True)
+    assert how == COMPUTED and list(tmp_path.glob("*.json"))
+    again, how = model_choice(data, tmp_path)
+    assert how == CACHED and again == first
     assert set(first.precision) == set(first.types)
     assert all(0.0 <= p <= 1.0 for p in first.precision.values())

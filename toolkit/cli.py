@@ -684,7 +684,10 @@ def _echo_suggest(done: dict) -> None:
     )
     if done["replaced"]:
         click.echo(f"  replaced earlier predictions: {', '.join(done['replaced'])}")
-    click.echo(f"  model used for: {', '.join(done['model_types']) or 'no type'}")
+    click.echo(
+        f"  model used for: {', '.join(done['model_types']) or 'no type'} "
+        f"(cross-validation: {done['model_choice']})"
+    )
 
 
 @cli.command()
@@ -698,6 +701,11 @@ def _echo_suggest(done: dict) -> None:
 )
 @click.option("--folds", default=5, show_default=True, help="Folds for --evaluate.")
 @click.option("--no-model", is_flag=True, help="Leave the spaCy model out (faster).")
+@click.option(
+    "--cross-validate",
+    is_flag=True,
+    help="Cross-validate the model now if --evaluate has not (one training per fold).",
+)
 @click.option("--no-stance", is_flag=True, help="Propose no document stances.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def suggest(
@@ -708,6 +716,7 @@ def suggest(
     do_evaluate: bool,
     folds: int,
     no_model: bool,
+    cross_validate: bool,
     no_stance: bool,
     as_json: bool,
 ) -> None:
@@ -715,9 +724,10 @@ def suggest(
 
     Sources: a gazetteer of gold surfaces, propagation inside near-duplicate groups, a
     spaCy model trained on the gold (only for the types where cross-validation shows it
-    beats the gazetteer), and a stance per target. The toolkit's earlier predictions are
-    replaced; annotations are never touched. With --evaluate, nothing is posted: the
-    sources are cross-validated over the gold articles and the table goes to the card.
+    beats the gazetteer: run --evaluate first, or pass --cross-validate), and a stance
+    per target. The toolkit's earlier predictions are replaced; annotations are never
+    touched. With --evaluate, nothing is posted: the sources are cross-validated over the
+    gold articles, the table goes to the card, and the model's types are remembered.
 
     \b
     Example:
@@ -747,6 +757,7 @@ def suggest(
             model=not no_model,
             stance=not no_stance,
             cache_dir=cache,
+            cross_validate=cross_validate,
         ).as_dict()
     if as_json:
         click.echo(json.dumps(done, indent=2, ensure_ascii=False))

@@ -147,23 +147,30 @@ def gold_digest(data: ReleaseGold) -> str:
     return h.hexdigest()[:32]
 
 
-def model_choice(data: ReleaseGold, cache_dir: Path | None = None) -> tuple[ModelChoice, bool]:
-    """The model's types from a k-fold cross-validation of the gold, kept in `cache_dir`
-    per gold digest (a release's gold never changes, and the folds cost a model training
-    each); (choice, whether it came from the cache)."""
+CACHED, COMPUTED, NOT_EVALUATED = "cached", "computed", "not evaluated"
+
+
+def model_choice(
+    data: ReleaseGold, cache_dir: Path | None = None, *, compute: bool = False
+) -> tuple[ModelChoice, str]:
+    """The model's types, from the k-fold cross-validation of this gold kept in
+    `cache_dir` per gold digest (by `suggest --evaluate`, or here with `compute`: the
+    folds train one model each, minutes on a large gold, and a release's gold never
+    changes). Without one, the model is not used. Returns (choice, CACHED / COMPUTED /
+    NOT_EVALUATED)."""
     path = cache_dir / f"{gold_digest(data)}.json" if cache_dir else None
     if path is not None and path.is_file():
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            return ModelChoice(tuple(raw["types"]), dict(raw["precision"])), True
+            return ModelChoice(tuple(raw["types"]), dict(raw["precision"])), CACHED
         except (OSError, ValueError, KeyError, TypeError):
-            pass  # a damaged cache entry is recomputed
-    if len(data.gold) < 2:
-        return ModelChoice(), False
+            pass  # a damaged cache entry counts as none
+    if not compute or len(data.gold) < 2:
+        return ModelChoice(), NOT_EVALUATED
     choice = ModelChoice.from_evaluation(evaluate(data.gold))
     if path is not None:
         _save_choice(path, choice)
-    return choice, False
+    return choice, COMPUTED
 
 
 def _save_choice(path: Path, choice: ModelChoice) -> None:
@@ -280,7 +287,9 @@ class SuggestResult:
     stances: dict[str, str] = field(default_factory=dict)
     model_types: list[str] = field(default_factory=list)
     replaced: dict[str, int] = field(default_factory=dict)  # earlier version -> deleted
-    choice_cached: bool = False  # the model's types came from an earlier cross-validation
+    # where the model's types came from: "cached" (an earlier cross-validation of this
+    # gold), "computed" (now), "not evaluated" (none yet: the model is not used)
+    model_choice: str = NOT_EVALUATED
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -297,10 +306,12 @@ def suggest(
     model: bool = True,
     stance: bool = True,
     cache_dir: Path | None = None,
+    cross_validate: bool = False,
 ) -> SuggestResult:
     """Replace the toolkit's predictions in the project with new ones from the release's
-    gold, on every task nobody has annotated. `cache_dir` keeps the cross-validation that
-    decides the model's types (see `model_choice`)."""
+    gold, on every task nobody has annotated. The model is used for the types where the
+    cross-validation of this gold (in `cache_dir`; run now with `cross_validate` if there
+    is none) shows it beats the gazetteer (see `model_choice`)."""
     release_dir = Path(release_dir)
     start = time.perf_counter()
     data = read_gold(release_dir)
@@ -322,7 +333,9 @@ def suggest(
         else:
             todo[task.task_id] = article.article_id
     clock = time.perf_counter()
-    choice, result.choice_cached = model_choice(data, cache_dir) if model else (None, False)
+    choice, result.model_choice = (
+        model_choice(data, cache_dir, compute=cross_validate) if model else (None, "off")
+    )
     decided = time.perf_counter() - clock
     made = make_suggestions(data, sorted(set(todo.values())), choice=choice, stance=stance)
     payload = []
