@@ -94,6 +94,7 @@ def bench_suggest(
             result = event.result
     push_s = time.perf_counter() - start
     assert result is not None and result.created > 0
+    log(f"suggest: push took {push_s:.2f} s")
     pid = result.project_id
 
     log(f"suggest: {gold} gold annotations through the API")
@@ -121,6 +122,7 @@ def bench_suggest(
         figures = done.as_dict()
         figures["breakdown"] = figures.pop("seconds")  # where suggest's own time went
         runs.append({"run": what, "seconds": seconds, **figures})
+        log(f"suggest: {seconds:.2f} s, {figures['suggested']} tasks, {figures['breakdown']}")
 
     run_suggest("first (no cross-validation yet: gazetteer, propagation, stance)")
     evaluate_s = None
@@ -129,6 +131,7 @@ def bench_suggest(
         start = time.perf_counter()
         evaluate_release(release, cache_dir=cache)
         evaluate_s = time.perf_counter() - start
+        log(f"suggest: --evaluate took {evaluate_s:.2f} s")
         run_suggest("second (after --evaluate: the model where it wins; replacing)")
     client.sdk.projects.delete(pid)
     last = runs[-1]

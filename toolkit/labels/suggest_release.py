@@ -218,10 +218,13 @@ def make_suggestions(
         sources.append(STANCE)
     version = f"{MODEL_VERSION_PREFIX}:{'+'.join(sources)}@{data.name}-{data.version}"
     out = Suggestions(version, {}, proposals, model_types=model_types)
+    by_group: dict[str | None, list[GoldArticle]] = defaultdict(list)
+    for art in data.gold:  # propagation looks inside a group only
+        by_group[art.group].append(art)
     for art, from_model in zip(targets, model_spans, strict=True):
         chosen = combine(
             {
-                PROPAGATION: propagate(data.gold, art),
+                PROPAGATION: propagate(by_group.get(art.group, []), art),
                 GAZETTEER: gazetteer.find(art.text),
                 MODEL: from_model,
             }
