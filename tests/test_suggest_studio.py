@@ -275,12 +275,20 @@ def test_accepted_and_changed_suggestions_come_back_with_their_origin(
     assert len(api.predictions(tasks[world["ids"][COPY]])) == 1
 
 
-def test_cli_suggest_and_evaluate(world: dict[str, Any], studio: Any) -> None:
+def test_cli_suggest_and_evaluate(
+    world: dict[str, Any], studio: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from toolkit.cli import cli
 
+    monkeypatch.setenv("TOOLKIT_HOME", str(tmp_path))  # the caches go there
     runner = CliRunner()
+    where = ["--project", world["title"], "--url", studio.url, "--api-key", studio.api_key]
+    pushed = runner.invoke(cli, ["push", str(world["out"]), *where, "--suggest"])
+    assert pushed.exit_code == 0, pushed.output
+    assert "0 task(s) created, 7 already present" in pushed.output
+    assert "suggest: 1 task(s) given predictions" in pushed.output
     args = ["suggest", str(world["out"]), "--project", world["title"], "--url", studio.url,
             "--api-key", studio.api_key, "--no-model"]  # fmt: skip
     done = runner.invoke(cli, args)
