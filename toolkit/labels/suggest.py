@@ -97,15 +97,27 @@ def on_token_boundaries(text: str, start: int, end: int) -> bool:
     return _is_boundary(text, start) and _is_boundary(text, end)
 
 
+class _Taken:
+    """Which offsets are covered already: a byte per offset, so that testing a span is one
+    `bytearray.find` in C (comparing with every chosen span cost half the gazetteer's time)."""
+
+    def __init__(self) -> None:
+        self.cells = bytearray()
+
+    def add_if_free(self, span: Span) -> bool:
+        if span.end > len(self.cells):
+            self.cells.extend(bytes(span.end - len(self.cells)))
+        if self.cells.find(1, span.start, span.end) >= 0:
+            return False
+        self.cells[span.start : span.end] = b"\x01" * (span.end - span.start)
+        return True
+
+
 def longest_first(spans: Iterable[Span]) -> list[Span]:
     """Non-overlapping spans: longer first, then leftmost; never one inside another."""
-    chosen: list[Span] = []
-    taken: list[tuple[int, int]] = []
-    for span in sorted(spans, key=lambda s: (s.start - s.end, s.start)):
-        if all(span.end <= a or span.start >= b for a, b in taken):
-            chosen.append(span)
-            taken.append((span.start, span.end))
-    return sorted(chosen)
+    taken = _Taken()
+    ordered = sorted(spans, key=lambda s: (s.start - s.end, s.start))
+    return sorted(span for span in ordered if taken.add_if_free(span))
 
 
 # ---------------------------------------------------------------- gazetteer
@@ -211,9 +223,11 @@ class StanceProposer:
 
 def combine(by_source: Mapping[str, Sequence[Span]]) -> list[Span]:
     """One non-overlapping set: earlier sources of SOURCES win an overlap."""
-    chosen: list[Span] = []
-    for source in SOURCES:
-        for span in sorted(by_source.get(source, ())):
-            if all(span.end <= c.start or span.start >= c.end for c in chosen):
-                chosen.append(span)
+    taken = _Taken()
+    chosen = [
+        span
+        for source in SOURCES
+        for span in sorted(by_source.get(source, ()))
+        if taken.add_if_free(span)
+    ]
     return sorted(chosen)
