@@ -132,3 +132,30 @@ def test_push_and_pull_benchmarks_run_on_a_real_server(
     table = report.render(results)
     assert "medians of 3 alternated pairs" in table and "push/raw rate per pair" in table
     assert pull["pull_peak_rss_mb"] > 50 and "toolkit pull peak RSS" in table
+
+
+@pytest.mark.studio
+def test_suggest_benchmark_runs_on_a_real_server(studio: StudioServer, tmp_path: Path) -> None:
+    """The suggest job on a 12-page corpus (3 with gold) and the session's server; no
+    model, to keep CI short (the model's cost is the real run's to measure)."""
+    from benchmarks import suggest_bench
+
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 12, 5)
+    release = tmp_path / "release"
+    wait_for_build(build([corpus], release, name="bench-suggest-tiny"))
+    figures = suggest_bench.bench_suggest(
+        studio.client(), release, tmp_path, lambda _: None, gold=3, model=False,
+        title="bench-suggest-tiny",
+    )  # fmt: skip
+    assert figures["tasks"] == 12 and figures["gold_tasks"] == 3
+    assert figures["gold_entity_rows"] > 0
+    (first,) = figures["suggest_runs"]  # no model: no --evaluate and no second run
+    assert first["annotated"] == 3 and first["model_choice"] == "off"
+    assert first["suggested"] == figures["suggested_tasks"] > 0
+    assert first["replaced"] == {}
+    assert figures["push_seconds"] > 0 and figures["ratio_suggest_last_vs_push_time"] > 0
+    table = suggest_bench.render({"suggest": figures})
+    assert "suggest / push time" in table and "target: at most 1" in table
+    titles = {p.title for p in studio.client().sdk.projects.list(page_size=1000)}
+    assert "bench-suggest-tiny" not in titles

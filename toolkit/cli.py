@@ -624,6 +624,9 @@ def studio_users_add(
     type=click.IntRange(min=1),
     help="Different annotators each article goes to [the release's dataset.yaml].",
 )
+@click.option(
+    "--suggest", "then_suggest", is_flag=True, help="Then run `toolkit suggest` on the project."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def push(
     release_dir: Path,
@@ -632,6 +635,7 @@ def push(
     api_key: str | None,
     batch_size: int,
     annotators_per_task: int | None,
+    then_suggest: bool,
     as_json: bool,
 ) -> None:
     """Send a release's articles to Label Studio as tasks, idempotently.
@@ -647,6 +651,7 @@ def push(
     Example:
         toolkit push dist/news
         toolkit push dist/news --project "Berita Sept 2023" --url http://ls:8080
+        toolkit push dist/news --suggest
     """
     from toolkit.studio.client import connect
     from toolkit.studio.push import push_release
@@ -693,9 +698,21 @@ def push(
         "config_updated": result.config_updated,
         "settings_updated": result.settings_updated,
     }
+    if then_suggest:
+        with library_errors():
+            from toolkit.labels.suggest_release import suggest as suggest_tasks
+
+            summary["suggest"] = suggest_tasks(
+                release_dir,
+                project=result.project_title,
+                client=client,
+                cache_dir=toolkit_home() / "suggest-cache",
+            ).as_dict()
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
+    if then_suggest:
+        _echo_suggest(summary["suggest"])
     click.echo(
         f"project {result.project_id} {result.project_title!r}: {result.created} task(s) "
         f"created, {result.already_present} already present"
@@ -718,6 +735,96 @@ def push(
         n = len(result.duplicates_removed)
         click.echo(f"  removed {n} task(s) a concurrent push had made twice")
     click.echo(f"open {result.url}/projects/{result.project_id}/")
+
+
+def _echo_suggest(done: dict) -> None:
+    sources = ", ".join(f"{k} {v}" for k, v in sorted(done["by_source"].items())) or "none"
+    click.echo(
+        f"suggest: {done['suggested']} task(s) given predictions {done['model_version']!r} "
+        f"({done['spans']} span(s): {sources}); {done['annotated']} annotated task(s) left "
+        f"alone; {done['not_in_release']} task(s) not in the release"
+    )
+    if done["replaced"]:
+        click.echo(f"  replaced earlier predictions: {', '.join(done['replaced'])}")
+    click.echo(
+        f"  model used for: {', '.join(done['model_types']) or 'no type'} "
+        f"(cross-validation: {done['model_choice']})"
+    )
+
+
+@cli.command()
+@click.argument("release_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@studio_options
+@click.option(
+    "--evaluate",
+    "do_evaluate",
+    is_flag=True,
+    help="Cross-validate the sources on the gold instead, and write the table to the card.",
+)
+@click.option("--folds", default=5, show_default=True, help="Folds for --evaluate.")
+@click.option("--no-model", is_flag=True, help="Leave the spaCy model out (faster).")
+@click.option(
+    "--cross-validate",
+    is_flag=True,
+    help="Cross-validate the model now if --evaluate has not (one training per fold).",
+)
+@click.option("--no-stance", is_flag=True, help="Propose no document stances.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def suggest(
+    release_dir: Path,
+    project: str | None,
+    url: str | None,
+    api_key: str | None,
+    do_evaluate: bool,
+    folds: int,
+    no_model: bool,
+    cross_validate: bool,
+    no_stance: bool,
+    as_json: bool,
+) -> None:
+    """Pre-annotate every unannotated task from the release's gold labels.
+
+    Sources: a gazetteer of gold surfaces, propagation inside near-duplicate groups, a
+    spaCy model trained on the gold (only for the types where cross-validation shows it
+    beats the gazetteer: run --evaluate first, or pass --cross-validate), and a stance
+    per target. The toolkit's earlier predictions are replaced; annotations are never
+    touched. With --evaluate, nothing is posted: the sources are cross-validated over the
+    gold articles, the table goes to the card, and the model's types are remembered.
+
+    \b
+    Example:
+        toolkit suggest dist/news
+        toolkit suggest dist/news --evaluate --json
+    """
+    from toolkit.labels import suggest_release
+    from toolkit.studio.server import toolkit_home
+
+    cache = toolkit_home() / "suggest-cache"  # the cross-validation behind the model's types
+    with library_errors():
+        if do_evaluate:
+            evaluation, rel = suggest_release.evaluate_release(
+                release_dir, k=folds, model=not no_model, cache_dir=cache
+            )
+            if as_json:
+                click.echo(json.dumps(evaluation.as_dict(), indent=2))
+                return
+            click.echo(evaluation.markdown())
+            _echo_release(rel, "evaluation unchanged")
+            return
+        done = suggest_release.suggest(
+            release_dir,
+            project=project,
+            url=url,
+            api_key=api_key,
+            model=not no_model,
+            stance=not no_stance,
+            cache_dir=cache,
+            cross_validate=cross_validate,
+        ).as_dict()
+    if as_json:
+        click.echo(json.dumps(done, indent=2, ensure_ascii=False))
+        return
+    _echo_suggest(done)
 
 
 @cli.command()

@@ -457,6 +457,7 @@ def _entity_row(
             "type": etype,
             "stance": stance,
             "relocated": check.relocated,
+            "origin": span.get("origin"),  # how the span was made: hand or suggestion
             "gold": False,
             "ground_truth": base["ground_truth"],
             **_order(base, "annotator", "annotator_id", "annotation_id", "task_id"),

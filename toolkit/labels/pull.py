@@ -24,6 +24,7 @@ from toolkit.errors import ReleaseError, StudioError
 from toolkit.labels.agreement import Agreement, agreement
 from toolkit.labels.disagreements import Disagreement, find_disagreements
 from toolkit.labels.export import Annotator, ArticleText
+from toolkit.labels.suggest_usage import usage_section
 from toolkit.labels.tables import PullTables, annotations_from_rows, build_tables, card_sections
 from toolkit.studio import projects
 from toolkit.studio.client import StudioClient, connect
@@ -108,7 +109,7 @@ def _pull(
     result = release.release_tables(
         release_dir,
         built.tables,
-        card_sections=sections,
+        card_sections={**sections, **usage_section(built.rows.entities)},
         date=date,
         split_column={"ner": "id"},
         on_wait=on_wait,
