@@ -241,9 +241,9 @@ def _report(release_dir: Path) -> LabelReport:
     entities = list(release.read_rows(release_dir, "entities"))
     stance = list(release.read_rows(release_dir, "stance"))
     quarantine = list(release.read_rows(release_dir, "quarantine"))
-    decode = _decoder("entities")
+    decode = label_decoder("entities")
     entities = [decode(r) for r in entities]
-    stance = [_decoder("stance")(r) for r in stance]
+    stance = [label_decoder("stance")(r) for r in stance]
     agree = agreement(
         entities,
         stance,
@@ -262,7 +262,7 @@ def _report(release_dir: Path) -> LabelReport:
     return LabelReport(release.current_version(release_dir), counts, dict(reasons), agree)
 
 
-def _decoder(config: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def label_decoder(config: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """ClassLabel ints back to names (what agreement compares)."""
     features = config_schema(config).features
     names = {k: f.names for k, f in features.items() if hasattr(f, "names")}

@@ -10,7 +10,7 @@ annotators, so the release is every annotator's horizon.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -18,12 +18,13 @@ from typing import Any
 
 from toolkit.dataset import release
 from toolkit.dataset.project import release_project
-from toolkit.dataset.schema import config_schema, label_names, use_scheme
+from toolkit.dataset.schema import label_names, use_scheme
 from toolkit.errors import ReleaseError
 from toolkit.labels.agreement import Agreement, agreement
 from toolkit.labels.disagreements import Disagreement, confusion, find_disagreements
 from toolkit.labels.export import Annotation
 from toolkit.labels.gold import effective_annotations
+from toolkit.labels.pull import label_decoder
 from toolkit.labels.tables import annotations_from_rows
 from toolkit.studio.push import release_index
 
@@ -84,17 +85,6 @@ class Report:
         }
 
 
-def _decoder(config: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """ClassLabel ints back to names."""
-    features = config_schema(config).features
-    names = {k: f.names for k, f in features.items() if hasattr(f, "names")}
-
-    def decode(row: dict[str, Any]) -> dict[str, Any]:
-        return {k: (names[k][v] if k in names and v is not None else v) for k, v in row.items()}
-
-    return decode
-
-
 def build_report(release_dir: Path) -> Report:
     """The report of a release's label configs (ReleaseError if it holds no labels), read
     with the label scheme the release was built with (its dataset.yaml)."""
@@ -106,8 +96,8 @@ def build_report(release_dir: Path) -> Report:
 def _build_report(release_dir: Path) -> Report:
     if not release.config_files(release_dir, "entities"):
         raise ReleaseError(f"{release_dir} holds no labels yet; run `toolkit pull` first")
-    entities = [_decoder("entities")(r) for r in release.read_rows(release_dir, "entities")]
-    stance = [_decoder("stance")(r) for r in release.read_rows(release_dir, "stance")]
+    entities = [label_decoder("entities")(r) for r in release.read_rows(release_dir, "entities")]
+    stance = [label_decoder("stance")(r) for r in release.read_rows(release_dir, "stance")]
     quarantine = list(release.read_rows(release_dir, "quarantine"))
     _, version, hashes = release_index(release_dir)
     annotations = annotations_from_rows(entities, stance)

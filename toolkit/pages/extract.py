@@ -24,6 +24,7 @@ from toolkit.pages.bylines import (
     job_line,
     name_line,
     parse_byline,
+    split_names,
 )
 from toolkit.pages.clutter import (
     QUOTE_OPENERS,
@@ -48,7 +49,6 @@ from toolkit.pages.publishers import (
     SHARED_END_BYLINES,
     Profile,
     detect_profile,
-    split_names,
 )
 from toolkit.pages.read import (
     Source,

@@ -111,20 +111,3 @@ def detect_profile(text: str, url: str | None = None) -> Profile:
     }
     best = max(scores, key=lambda name: scores[name])
     return PROFILES[best] if scores[best] > 0 else PROFILES[FALLBACK]
-
-
-def split_names(value: str) -> list[str]:
-    """ "A, B dan C" -> ["A", "B", "C"]; keeps only name-shaped parts."""
-    parts = re.split(r"\s*(?:,|;|&|\bdan\b|\band\b|\|)\s*", value.strip())
-    names: list[str] = []
-    for part in parts:
-        part = part.strip(" .-–—")
-        if (
-            part
-            and len(part) <= 60
-            and len(part.split()) <= 6
-            and part[0].isalpha()
-            and part not in names
-        ):
-            names.append(part)
-    return names
