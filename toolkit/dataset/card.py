@@ -80,7 +80,9 @@ def header(manifest: dict[str, Any], project: Project) -> dict[str, Any]:
         "source_datasets": ["original"],
         "task_categories": ["token-classification", "text-classification"],
         "task_ids": ["named-entity-recognition"],
-        "tags": ["news", "stance-detection", "label-studio", *project.keywords],
+        "tags": list(
+            dict.fromkeys(["news", "stance-detection", "label-studio", *project.keywords])
+        ),
         "configs": configs,
         "dataset_info": infos,
     }
