@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from toolkit.batches import batched
+from toolkit.dataset.cache import PageCache
 from toolkit.dataset.near_duplicates import paragraph_bands
 from toolkit.dataset.schema import config_schema
 from toolkit.dataset.splits import split_for
@@ -67,8 +68,10 @@ def prepared_chunks(
     workers: int,
     max_bytes: int,
     ratios: dict[str, float],
+    cache: PageCache | None = None,
 ) -> Iterator[Chunk]:
-    """Chunks of the inputs, in input order, each already spooled."""
+    """Chunks of the inputs, in input order, each already spooled; with a `cache`, only
+    the pages it does not hold are extracted."""
     spool_dir.mkdir(parents=True, exist_ok=True)
     sources = list(sources)
     templates = find_templates(sources)  # a site's repeated lines, from every input page
@@ -77,15 +80,57 @@ def prepared_chunks(
         for number, pages in enumerate(batched(iter_sources(sources), CHUNK_PAGES))
     )
     if workers <= 1:
-        yield from map(_prepare_chunk, tasks)
+        _use_cache(cache)
+        try:
+            yield from map(_prepare_chunk, tasks)
+        finally:
+            _use_cache(None)
         return
-    # fork: workers inherit the imported toolkit instead of re-importing it
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    # fork: workers inherit the imported toolkit (and the cache index) instead of
+    # re-importing it; initargs are not pickled under fork
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_use_cache, initargs=(cache,)) as pool:
         yield from pool.imap(_prepare_chunk, tasks)
+
+
+_cache: PageCache | None = None  # the build's extraction cache, in this process
+
+
+def _use_cache(cache: PageCache | None) -> None:
+    global _cache
+    _cache = cache
 
 
 def _prepare_chunk(task: tuple[Path, list[Source], int, dict[str, float], Templates]) -> Chunk:
     path, pages, max_bytes, ratios, templates = task
+    if _cache is None:
+        items, table = extract_rows(pages, max_bytes, templates)
+    else:  # incremental build: only pages the cache has not seen are extracted
+        schema = spool_schema()
+        items, table = _cache.extract_rows(pages, max_bytes, templates, extract_rows, schema)
+    if table is None:
+        return Chunk(None, items)
+    ids = table.column("id").to_pylist()
+    table = table.append_column(SPLIT, pa.array([split_for(i, ratios) for i in ids]))
+    with (
+        pa.OSFile(str(path), "wb") as sink,
+        pa.ipc.new_file(sink, table.schema, options=_IPC_OPTIONS) as writer,
+    ):
+        writer.write_table(table)
+    return Chunk(path, items)
+
+
+def spool_schema() -> pa.Schema:
+    """The spool rows' schema before the split: the `articles` row and its digests."""
+    schema = config_schema("articles").arrow_schema
+    return schema.append(pa.field(CONTENT, pa.binary())).append(pa.field(PROVENANCE, pa.binary()))
+
+
+def extract_rows(
+    pages: list[Source], max_bytes: int, templates: Templates
+) -> tuple[list, pa.Table | None]:
+    """Each page's `Prepared` or Rejection, and the spool rows of the Prepared ones (in
+    the same order; None when there are none)."""
     items: list[Prepared | Rejection] = []
     rows: list[dict[str, Any]] = []
     for page in pages:
@@ -101,22 +146,13 @@ def _prepare_chunk(task: tuple[Path, list[Source], int, dict[str, float], Templa
             Prepared(article.id, article.raw_sha256, article.source_file, article.publisher, bands)
         )
     if not rows:
-        return Chunk(None, items)
+        return items, None
     schema = config_schema("articles")
     table = pa.Table.from_pylist(rows, schema=schema.arrow_schema)
     # Digests of the rows as they read back from Parquet, as the next build will see them.
     digests = [content_digests(schema, row) for row in table.to_pylist()]
-    table = (
-        table.append_column(SPLIT, pa.array([split_for(r["id"], ratios) for r in rows]))
-        .append_column(CONTENT, pa.array([d[0] for d in digests], pa.binary()))
-        .append_column(PROVENANCE, pa.array([d[1] for d in digests], pa.binary()))
-    )
-    with (
-        pa.OSFile(str(path), "wb") as sink,
-        pa.ipc.new_file(sink, table.schema, options=_IPC_OPTIONS) as writer,
-    ):
-        writer.write_table(table)
-    return Chunk(path, items)
+    table = table.append_column(CONTENT, pa.array([d[0] for d in digests], pa.binary()))
+    return items, table.append_column(PROVENANCE, pa.array([d[1] for d in digests], pa.binary()))
 
 
 def _article_row(article: Article) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from toolkit import __version__
 from toolkit.dataset import card
+from toolkit.dataset.cache import PageCache
 from toolkit.dataset.near_duplicates import NearDuplicateIndex
 from toolkit.dataset.prepare import (
     CONTENT,
@@ -255,15 +256,18 @@ def build(
     workers: int = 1,
     max_bytes: int = DEFAULT_MAX_BYTES,
     date: str | None = None,
+    cache_dir: Path | None = None,
 ) -> Iterator[Progress | ReleaseResult]:
-    """Build the next release of the `articles` config; yields progress, then the result."""
+    """Build the next release of the `articles` config; yields progress, then the result.
+    With `cache_dir`, pages extracted by an earlier build are taken from that cache."""
     out = Path(out)
     check_ratios(ratios)
     previous = read_manifest(out)
     name = name or (previous["name"] if previous else out.name)
     staging = stage(out)
     try:
-        first = yield from _first_pass(sources, staging, ratios, workers, max_bytes)
+        cache = PageCache(cache_dir, max_bytes) if cache_dir is not None else None
+        first = yield from _first_pass(sources, staging, ratios, workers, max_bytes, cache)
         inputs, rejected, groups = first.inputs, first.rejected, first.groups
         entry, digests = _write_articles(staging, first.spooled, groups, ratios)
         shutil.rmtree(staging / ".spool")
@@ -308,7 +312,12 @@ class _FirstPass:
 
 
 def _first_pass(
-    sources: Iterable[Path], staging: Path, ratios: dict[str, float], workers: int, max_bytes: int
+    sources: Iterable[Path],
+    staging: Path,
+    ratios: dict[str, float],
+    workers: int,
+    max_bytes: int,
+    cache: PageCache | None = None,
 ) -> Generator[Progress, None, _FirstPass]:
     """Extract and spool every page, drop repeated pages, group near-duplicates. Its
     per-article sets and index are gone once it returns, before the second pass fills
@@ -317,9 +326,8 @@ def _first_pass(
     first = _FirstPass(0, 0, [], Counter(), [], {})
     seen_raw: dict[int, str] = {}  # raw sha256 as an int: half the memory of its hex
     seen_ids: set[str] = set()
-    chunks = prepared_chunks(
-        sources, staging / ".spool", workers=workers, max_bytes=max_bytes, ratios=ratios
-    )
+    options = {"workers": workers, "max_bytes": max_bytes, "ratios": ratios, "cache": cache}
+    chunks = prepared_chunks(sources, staging / ".spool", **options)
     for chunk in chunks:
         keep = []
         for item in chunk.items:
