@@ -190,6 +190,21 @@ def inspect(file: Path, as_json: bool, as_text: bool, max_bytes: int) -> None:
 )
 @click.option("--workers", default=1, show_default=True, help="Extraction processes.")
 @click.option("--max-bytes", default=5_000_000, show_default=True, help="Reject larger pages.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extraction cache of incremental builds [.OUT.cache beside --out].",
+)
+@click.option("--no-cache", is_flag=True, help="Extract every page again; leave the cache alone.")
+@click.option(
+    "--executor",
+    type=click.Choice(["native", "local", "ray", "slurm"]),
+    default="native",
+    show_default=True,
+    help="Run the per-page and near-duplicate stages on datatrove (local, ray, slurm).",
+)
+@click.option("--tasks", type=int, help="datatrove tasks per stage [--workers].")
+@click.option("--slurm-partition", help="Slurm partition of the stages' jobs (--executor slurm).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def build(
     sources: tuple[Path, ...],
@@ -199,6 +214,11 @@ def build(
     splits: str,
     workers: int,
     max_bytes: int,
+    cache_dir: Path | None,
+    no_cache: bool,
+    executor: str,
+    tasks: int | None,
+    slurm_partition: str | None,
     as_json: bool,
 ) -> None:
     """Build the next release of the dataset from news pages (.txt, .html, .jsonl).
@@ -210,7 +230,9 @@ def build(
     Example:
         toolkit build seeds/ --out dist/news
         toolkit build seeds/ more-pages/ --out dist/news --workers 2
+        toolkit build seeds/ --out dist/news --executor ray --workers 8
     """
+    from toolkit.dataset.cache import default_dir
     from toolkit.dataset.release import Progress
     from toolkit.dataset.release import build as build_release
     from toolkit.dataset.splits import parse_ratios
@@ -218,16 +240,24 @@ def build(
     name = name or (out.name if out else "news")
     out = out or Path("dist") / name
     result: ReleaseResult | None = None
+    cache = None if no_cache else (cache_dir or default_dir(out))
+    options = {"name": name, "version": version, "ratios": parse_ratios(splits)}
+    options.update(workers=workers, max_bytes=max_bytes, cache_dir=cache)
     with library_errors():
-        events = build_release(
-            list(sources) or [Path("seeds")],
-            out,
-            name=name,
-            version=version,
-            ratios=parse_ratios(splits),
-            workers=workers,
-            max_bytes=max_bytes,
-        )
+        if executor == "native":
+            events = build_release(list(sources) or [Path("seeds")], out, **options)
+        else:
+            from toolkit.dataset.distributed import SlurmOptions, build_distributed
+
+            slurm = SlurmOptions(slurm_partition) if slurm_partition else None
+            events = build_distributed(
+                list(sources) or [Path("seeds")],
+                out,
+                executor=executor,
+                tasks=tasks,
+                slurm=slurm,
+                **options,
+            )
         with StageProgress("pages") as progress:
             for event in events:
                 if isinstance(event, Progress):

@@ -257,9 +257,11 @@ def build(
     max_bytes: int = DEFAULT_MAX_BYTES,
     date: str | None = None,
     cache_dir: Path | None = None,
+    engine: Engine | None = None,
 ) -> Iterator[Progress | ReleaseResult]:
     """Build the next release of the `articles` config; yields progress, then the result.
-    With `cache_dir`, pages extracted by an earlier build are taken from that cache."""
+    With `cache_dir`, pages extracted by an earlier build are taken from that cache; an
+    `engine` (distributed.DatatroveEngine) runs the per-page and near-duplicate stages."""
     out = Path(out)
     check_ratios(ratios)
     previous = read_manifest(out)
@@ -267,7 +269,7 @@ def build(
     staging = stage(out)
     try:
         cache = PageCache(cache_dir, max_bytes) if cache_dir is not None else None
-        first = yield from _first_pass(sources, staging, ratios, workers, max_bytes, cache)
+        first = yield from _first_pass(sources, staging, ratios, workers, max_bytes, cache, engine)
         inputs, rejected, groups = first.inputs, first.rejected, first.groups
         entry, digests = _write_articles(staging, first.spooled, groups, ratios)
         shutil.rmtree(staging / ".spool")
@@ -301,6 +303,14 @@ def build(
     yield result
 
 
+class Engine:
+    """Where the first pass runs: this machine's process pool (the default) or, in
+    distributed.py, datatrove stages that produce the same chunks and groups."""
+
+    chunks = staticmethod(prepared_chunks)
+    index = NearDuplicateIndex
+
+
 @dataclass
 class _FirstPass:
     inputs: int
@@ -318,16 +328,18 @@ def _first_pass(
     workers: int,
     max_bytes: int,
     cache: PageCache | None = None,
+    engine: Engine | None = None,
 ) -> Generator[Progress, None, _FirstPass]:
     """Extract and spool every page, drop repeated pages, group near-duplicates. Its
     per-article sets and index are gone once it returns, before the second pass fills
     the memory with shards and digests (about 20 MB at 100k articles)."""
-    index = NearDuplicateIndex(spool_dir=staging / ".near-duplicates")
+    engine = engine or Engine()
+    index = engine.index(spool_dir=staging / ".near-duplicates")
     first = _FirstPass(0, 0, [], Counter(), [], {})
     seen_raw: dict[int, str] = {}  # raw sha256 as an int: half the memory of its hex
     seen_ids: set[str] = set()
     options = {"workers": workers, "max_bytes": max_bytes, "ratios": ratios, "cache": cache}
-    chunks = prepared_chunks(sources, staging / ".spool", **options)
+    chunks = engine.chunks(sources, staging / ".spool", **options)
     for chunk in chunks:
         keep = []
         for item in chunk.items:

@@ -49,18 +49,31 @@ def iter_sources(paths: Iterable[Path], *, read_cap: int = READ_CAP) -> Iterator
     A file of an unknown type, or a hidden file (.DS_Store...), still yields a Source
     (kind "unsupported") so the build reports it: every input is accounted for.
     """
+    for file, name, hidden in iter_files(paths):
+        yield from _file_sources(file, name, read_cap, unsupported=hidden)
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str, bool]]:
+    """The input files of `iter_sources`, in its order, unread: (path, source name,
+    hidden). A distributed build lists them once and reads them in its tasks."""
     for path in paths:
         path = Path(path)
         if not path.is_dir():
-            yield from _file_sources(path, path.name, read_cap)
+            yield path, path.name, False
             continue
         files = []
         for root, dirs, names in os.walk(path):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             files += [Path(root) / n for n in names if (Path(root) / n).is_file()]
         for file in sorted(files, key=lambda f: f.relative_to(path).as_posix()):
-            rel = file.relative_to(path).as_posix()
-            yield from _file_sources(file, rel, read_cap, unsupported=file.name.startswith("."))
+            yield file, file.relative_to(path).as_posix(), file.name.startswith(".")
+
+
+def file_sources(
+    path: Path, name: str, *, hidden: bool = False, read_cap: int = READ_CAP
+) -> Iterator[Source]:
+    """The Sources of one file of `iter_files`."""
+    return _file_sources(path, name, read_cap, unsupported=hidden)
 
 
 def _file_sources(
