@@ -126,7 +126,7 @@ def test_cli_local_executor_with_the_cache(native: Path, corpus: Path, tmp_path:
     args = ["build", str(corpus), "--out", str(out), "--executor", "local", "--workers", "2"]
     result = runner.invoke(cli, [*args, "--name", "news", "--json"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "dist" / ".news.cache").is_dir()
+    assert (tmp_path / "dist" / ".toolkit-cache" / "news").is_dir()
     rows = {r["id"]: (r["split"], r["near_duplicate_group"]) for r in read_articles(out)}
     assert rows == {r["id"]: (r["split"], r["near_duplicate_group"]) for r in read_articles(native)}
     again = runner.invoke(cli, [*args, "--json"])

@@ -75,9 +75,15 @@ def test_rebuild_extracts_only_new_pages_and_equals_a_full_build(
     first = make(old, tmp_path / "incremental", cache_dir=cache, workers=2)
     assert first.built == 70 and [r.reason for r in first.rejected] == ["empty"]
     assert entries(cache) == 71  # every page, the rejected one too
+    shutil.copytree(tmp_path / "incremental", tmp_path / "uncached", symlinks=True)
     second = make(new, tmp_path / "incremental", cache_dir=cache, workers=2)
     assert entries(cache) == 71 + 11  # the 10 new pages and the changed one, nothing else
     assert second.diffs["articles"].added and second.diffs["articles"].changed
+    # The next release without the cache (pages extracted again, the previous release's
+    # digests computed again from its shards): the same release, commit id included.
+    make(new, tmp_path / "uncached", workers=2)
+    assert release_files(tmp_path / "incremental") == release_files(tmp_path / "uncached")
+    assert len(list(cache.glob("digests-*.pkl"))) == 2  # of both releases, for the next diff
 
     # The same sources from scratch (no cache) and through the warm cache, each into a
     # fresh release folder: the same bytes, down to the commit id.
@@ -92,6 +98,9 @@ def test_rebuild_extracts_only_new_pages_and_equals_a_full_build(
     assert {k: v for k, v in release_files(tmp_path / "incremental").items() if data in k} == {
         k: v for k, v in release_files(tmp_path / "full").items() if data in k
     }
+    # a third build of the same pages reads the second release's digests back: no change
+    third = make(new, tmp_path / "incremental", cache_dir=cache)
+    assert third.unchanged and not third.diffs["articles"].changed
 
 
 def test_other_settings_do_not_share_entries(corpora: tuple[Path, Path], tmp_path: Path) -> None:
@@ -151,7 +160,7 @@ def test_cli_caches_beside_the_release_unless_told_not_to(
     assert not default_dir(out).exists()
     result = runner.invoke(cli, [*args, "--version", "1.0.1"])
     assert result.exit_code == 0, result.output
-    assert default_dir(out) == tmp_path / "dist" / ".news.cache"
+    assert default_dir(out) == tmp_path / "dist" / ".toolkit-cache" / "news"
     assert entries(default_dir(out)) == 71
     elsewhere = tmp_path / "elsewhere"
     result = runner.invoke(cli, [*args, "--cache-dir", str(elsewhere), "--version", "1.0.2"])

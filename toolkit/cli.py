@@ -193,7 +193,7 @@ def inspect(file: Path, as_json: bool, as_text: bool, max_bytes: int) -> None:
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Extraction cache of incremental builds [.OUT.cache beside --out].",
+    help="Extraction cache of incremental builds [.toolkit-cache/NAME beside --out].",
 )
 @click.option("--no-cache", is_flag=True, help="Extract every page again; leave the cache alone.")
 @click.option(

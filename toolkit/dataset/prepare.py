@@ -16,7 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -30,7 +31,9 @@ from toolkit.dataset.templates import Templates, find_templates
 from toolkit.dataset.versioning import content_digests
 from toolkit.pages.article import Article, Rejection
 from toolkit.pages.extract import extract_source
-from toolkit.pages.read import Source, iter_sources
+from toolkit.pages.read import KINDS, Source, file_sources, iter_files
+
+InputFile = tuple[Path, str, bool]  # an input file not read yet: path, source name, hidden
 
 CHUNK_PAGES = 256  # pages per worker task and per spool file: amortises the round trip
 SPLIT, CONTENT, PROVENANCE = "_split", "_content_digest", "_provenance_digest"
@@ -76,8 +79,8 @@ def prepared_chunks(
     sources = list(sources)
     templates = find_templates(sources)  # a site's repeated lines, from every input page
     tasks = (
-        (spool_dir / f"chunk-{number:07d}.arrow", pages, max_bytes, ratios, templates.subset(pages))
-        for number, pages in enumerate(batched(iter_sources(sources), CHUNK_PAGES))
+        (spool_dir / f"chunk-{n:07d}.arrow", pages, max_bytes, ratios, _share(templates, pages))
+        for n, pages in enumerate(input_chunks(sources))
     )
     if workers <= 1:
         _use_cache(cache)
@@ -101,8 +104,46 @@ def _use_cache(cache: PageCache | None) -> None:
     _cache = cache
 
 
-def _prepare_chunk(task: tuple[Path, list[Source], int, dict[str, float], Templates]) -> Chunk:
-    path, pages, max_bytes, ratios, templates = task
+def input_chunks(sources: Iterable[Path]) -> Iterator[list[Source] | list[InputFile]]:
+    """The inputs in order, CHUNK_PAGES at a time: files still unread (the worker reads
+    them: the parent reading and pickling every page was the bottleneck of a rebuild
+    from the cache), or the lines of a JSONL file as Sources (split where they fall)."""
+    files: list[InputFile] = []
+    for path, name, hidden in iter_files(sources):
+        if not hidden and KINDS.get(path.suffix.lower()) == "jsonl":
+            if files:
+                yield files
+                files = []
+            yield from batched(file_sources(path, name), CHUNK_PAGES)
+            continue
+        files.append((path, name, hidden))
+        if len(files) == CHUNK_PAGES:
+            yield files
+            files = []
+    if files:
+        yield files
+
+
+def _read_chunk_sources(pages: list[Source] | list[InputFile]) -> list[Source]:
+    if pages and not isinstance(pages[0], Source):
+        files = cast(list[InputFile], pages)
+        return [s for p, n, h in files for s in file_sources(p, n, hidden=h)]
+    return cast(list[Source], pages)
+
+
+def _share(templates: Templates, chunk: list[Source] | list[InputFile]) -> Templates:
+    """The template lines a chunk's pages need (it travels with its own share)."""
+    if chunk and not isinstance(chunk[0], Source):
+        names = [SimpleNamespace(source_file=n) for _, n, _ in cast(list[InputFile], chunk)]
+        return templates.subset(cast(list[Source], names))
+    return templates.subset(cast(list[Source], chunk))
+
+
+def _prepare_chunk(
+    task: tuple[Path, list[Source] | list[InputFile], int, dict[str, float], Templates],
+) -> Chunk:
+    path, unread, max_bytes, ratios, templates = task
+    pages = _read_chunk_sources(unread)
     if _cache is None:
         items, table = extract_rows(pages, max_bytes, templates)
     else:  # incremental build: only pages the cache has not seen are extracted

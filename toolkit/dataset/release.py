@@ -287,7 +287,12 @@ def build(
             "near_duplicate_groups": len(set(groups.values())),
         }
         (staging / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        prev_digests = _digests(out, "articles") if previous else None
+        prev_digests = None
+        if previous:
+            kept = cache.release_digests(previous, "articles") if cache else None
+            prev_digests = kept or _digests(out, "articles")
+        if cache is not None:
+            cache.keep_release_digests(manifest, "articles", digests)
         prev_cols = previous["configs"]["articles"]["columns"] if previous else []
         diffs = {
             "articles": diff_digests("articles", prev_digests, digests, prev_cols, entry["columns"])

@@ -61,12 +61,17 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str, bool]]:
         if not path.is_dir():
             yield path, path.name, False
             continue
-        files = []
+        files = []  # (name relative to the root, path): plain strings, pathlib is slow here
         for root, dirs, names in os.walk(path):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
-            files += [Path(root) / n for n in names if (Path(root) / n).is_file()]
-        for file in sorted(files, key=lambda f: f.relative_to(path).as_posix()):
-            yield file, file.relative_to(path).as_posix(), file.name.startswith(".")
+            rel = os.path.relpath(root, path).replace(os.sep, "/")
+            prefix = "" if rel == "." else rel + "/"
+            for name in names:
+                full = os.path.join(root, name)
+                if os.path.isfile(full):
+                    files.append((prefix + name, full))
+        for rel, full in sorted(files):
+            yield Path(full), rel, rel.rsplit("/", 1)[-1].startswith(".")
 
 
 def file_sources(
