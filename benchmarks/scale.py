@@ -95,6 +95,11 @@ def bench(n: int, work: Path, skip: set[str]) -> dict[str, Any]:
     run("rebuild +1% 2w", executor="native", workers=2, cache=str(cache), sources=both, fresh=False)
     run("full +1% 2w", executor="native", workers=2, sources=both, fresh=False)
     shutil.rmtree(cache, ignore_errors=True)
+    rebuilt, full = (row["jobs"][j] for j in ("rebuild +1% 2w", "full +1% 2w"))
+    row["rebuild_equals_full"] = (rebuilt["version"], rebuilt["near_duplicate_groups"]) == (
+        full["version"],
+        full["near_duplicate_groups"],
+    )
     return row
 
 
@@ -135,6 +140,8 @@ def render(rows: list[dict[str, Any]]) -> str:
                 for stage, s in f["stages"].items()
             )
             lines.append(f"    {name:<22}{cells}")
+        same = row["rebuild_equals_full"]
+        lines.append(f"  rebuild made the same release as the full build: {same}")
         for name, value in row["ratios"].items():
             lines.append(f"  {name:<48}{value:.3f}x")
     return "\n".join(lines)
