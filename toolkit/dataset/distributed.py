@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,7 @@ from toolkit.dataset import prepare
 from toolkit.dataset.cache import PageCache
 from toolkit.dataset.near_duplicates import _PAIR, _RECORD, PAIR_BUCKETS, NearDuplicateIndex
 from toolkit.dataset.prepare import CHUNK_PAGES, Chunk
+from toolkit.dataset.templates import Templates, find_templates
 from toolkit.errors import ReleaseError
 from toolkit.pages.read import KINDS, file_sources, iter_files
 
@@ -82,12 +84,13 @@ for _module in (executor_base, ray_executor):
 # ---------------------------------------------------------------- the pipeline steps
 
 
-@dataclass(frozen=True)
+@dataclass
 class Unit:
     """A chunk of input files (one spool file): about CHUNK_PAGES pages."""
 
     number: int
     files: list[tuple[str, str, bool]]  # (path, source name, hidden)
+    templates: Templates = field(default_factory=Templates)  # the lines its pages need
 
 
 def plan_units(sources: Iterable[Path]) -> list[Unit]:
@@ -156,6 +159,8 @@ class ExtractArticles(PipelineStep):
         self.work, self.max_bytes, self.ratios, self.cache_dir = work, max_bytes, ratios, cache_dir
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        with open(os.path.join(self.work, "units.pkl"), "rb") as fh:
+            self._units: list[Unit] = pickle.load(fh)
         cache = PageCache(Path(self.cache_dir), self.max_bytes) if self.cache_dir else None
         prepare._use_cache(cache)
         try:
@@ -175,8 +180,10 @@ class ExtractArticles(PipelineStep):
         spool = Path(self.work) / "spool" / f"chunk-{unit:07d}.arrow"
         spool.parent.mkdir(parents=True, exist_ok=True)
         sources = [d.metadata.pop("source") for d in documents]
+        templates = self._units[unit].templates
         with self.track_time(unit="chunk"):
-            chunk = prepare._prepare_chunk((spool, sources, self.max_bytes, self.ratios))
+            task = (spool, sources, self.max_bytes, self.ratios, templates)
+            chunk = prepare._prepare_chunk(task)
         _write_atomic(Path(self.work) / "items" / f"items-{unit:07d}.pkl", chunk)
         for document, item in zip(documents, chunk.items, strict=True):
             if isinstance(item, prepare.Prepared):
@@ -387,7 +394,17 @@ class DatatroveEngine:
     ) -> Iterator[Chunk]:
         """Run the extract stage, then hand its chunks over in input order."""
         assert self.work is not None, "index() first: it sets the work folder"
+        sources = list(sources)
         units = plan_units(sources)
+        templates = find_templates(sources)  # corpus-level, before extraction, as natively
+        jsonl_lines: dict[str, list[str]] = defaultdict(list)  # "a.jsonl" -> "a.jsonl:3"...
+        for line in templates.site_of:
+            if ":" in line:
+                jsonl_lines[line.rsplit(":", 1)[0]].append(line)
+        for unit in units:
+            names = [n for _, name, _ in unit.files for n in [name, *jsonl_lines.get(name, [])]]
+            pages = [SimpleNamespace(source_file=name) for name in names]
+            unit.templates = templates.subset(pages)  # type: ignore[arg-type]
         _write_atomic(self.work / "units.pkl", units)
         cache_dir = str(cache.directory) if cache is not None else None
         pipeline = [
