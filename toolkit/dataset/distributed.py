@@ -492,8 +492,12 @@ class DatatroveEngine:
 def _ray_connect() -> bool:
     """Connect to the Ray cluster of RAY_ADDRESS (or the one this process already joined);
     with neither, start a local one. True when this call connected (so it disconnects)."""
-    import ray
-
+    try:
+        import ray
+    except ImportError:
+        raise ReleaseError(
+            "the ray executor needs Ray: pip install 'news-annotation-toolkit[ray]'"
+        ) from None
     if ray.is_initialized():
         return False
     ray.init(
