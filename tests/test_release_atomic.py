@@ -32,7 +32,9 @@ def test_sigkill_during_build_keeps_the_previous_release(tmp_path: Path) -> None
     wait_for_build(build([src], out, name="news"))
     write_corpus(src / "more", 600)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    command = [sys.executable, "-m", "toolkit", "build", str(src), "--out", str(out)]
+    # --no-cache: every build must take as long as the timed one for the kills to land
+    # inside builds (with the extraction cache the later builds are much shorter)
+    command = [sys.executable, "-m", "toolkit", "build", str(src), "--out", str(out), "--no-cache"]
 
     # Time one full build first, then kill others at random points inside that window.
     started = time.monotonic()

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -218,6 +218,21 @@ def init(directory: Path, name: str | None, force: bool) -> None:
 )
 @click.option("--workers", default=1, show_default=True, help="Extraction processes.")
 @click.option("--max-bytes", default=5_000_000, show_default=True, help="Reject larger pages.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extraction cache of incremental builds [.toolkit-cache/NAME beside --out].",
+)
+@click.option("--no-cache", is_flag=True, help="Extract every page again; leave the cache alone.")
+@click.option(
+    "--executor",
+    type=click.Choice(["native", "local", "ray", "slurm"]),
+    default="native",
+    show_default=True,
+    help="Run the per-page and near-duplicate stages on datatrove (local, ray, slurm).",
+)
+@click.option("--tasks", type=int, help="datatrove tasks per stage [--workers].")
+@click.option("--slurm-partition", help="Slurm partition of the stages' jobs (--executor slurm).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def build(
     sources: tuple[Path, ...],
@@ -228,6 +243,11 @@ def build(
     splits: str,
     workers: int,
     max_bytes: int,
+    cache_dir: Path | None,
+    no_cache: bool,
+    executor: str,
+    tasks: int | None,
+    slurm_partition: str | None,
     as_json: bool,
 ) -> None:
     """Build the next release of the dataset from news pages (.txt, .html, .jsonl).
@@ -241,7 +261,9 @@ def build(
     Example:
         toolkit build seeds/ --out dist/news
         toolkit build seeds/ more-pages/ --out dist/news --workers 2
+        toolkit build seeds/ --out dist/news --executor ray --workers 8
     """
+    from toolkit.dataset.cache import default_dir
     from toolkit.dataset.project import find_project, load_project
     from toolkit.dataset.release import Progress
     from toolkit.dataset.release import build as build_release
@@ -254,17 +276,25 @@ def build(
         project = load_project(found) if found else None
         name = name or (project.name if project else (out.name if out else "news"))
         out = out or Path("dist") / name
-        events = build_release(
-            paths,
-            out,
-            name=name,
-            version=version,
-            ratios=parse_ratios(splits) if splits else None,
-            workers=workers,
-            max_bytes=max_bytes,
-            project=project,
-            skip=[found] if found else [],  # the project file is not a page
-        )
+        options: dict[str, Any] = {
+            "name": name,
+            "version": version,
+            "ratios": parse_ratios(splits) if splits else None,
+            "workers": workers,
+            "max_bytes": max_bytes,
+            "project": project,
+            "skip": [found] if found else [],  # the project file is not a page
+            "cache_dir": None if no_cache else (cache_dir or default_dir(out)),
+        }
+        if executor == "native":
+            events = build_release(paths, out, **options)
+        else:
+            from toolkit.dataset.distributed import SlurmOptions, build_distributed
+
+            slurm = SlurmOptions(slurm_partition) if slurm_partition else None
+            events = build_distributed(
+                paths, out, executor=executor, tasks=tasks, slurm=slurm, **options
+            )
         with StageProgress("pages") as progress:
             for event in events:
                 if isinstance(event, Progress) and event.stage == "waiting":

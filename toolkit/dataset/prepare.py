@@ -16,12 +16,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 
 from toolkit.batches import batched
+from toolkit.dataset.cache import PageCache
 from toolkit.dataset.near_duplicates import paragraph_bands
 from toolkit.dataset.schema import config_schema
 from toolkit.dataset.splits import split_for
@@ -29,7 +31,17 @@ from toolkit.dataset.templates import Templates, find_templates
 from toolkit.dataset.versioning import content_digests
 from toolkit.pages.article import Article, Rejection
 from toolkit.pages.extract import extract_source
-from toolkit.pages.read import Source, iter_sources
+from toolkit.pages.read import (
+    KINDS,
+    InputFile,
+    Source,
+    file_sources,
+    iter_files,
+    listed_name,
+    read_entry,
+)
+
+Listed = InputFile | Source  # an entry of `iter_files`: a file not read yet, or a problem
 
 CHUNK_PAGES = 256  # pages per worker task and per spool file: amortises the round trip
 SPLIT, CONTENT, PROVENANCE = "_split", "_content_digest", "_provenance_digest"
@@ -68,25 +80,108 @@ def prepared_chunks(
     max_bytes: int,
     ratios: dict[str, float],
     skip: Iterable[Path] = (),
+    cache: PageCache | None = None,
 ) -> Iterator[Chunk]:
-    """Chunks of the inputs, in input order, each already spooled; `skip`: not inputs."""
+    """Chunks of the inputs, in input order, each already spooled; `skip`: not inputs;
+    with a `cache`, only the pages it does not hold are extracted."""
     spool_dir.mkdir(parents=True, exist_ok=True)
     sources = list(sources)
     templates = find_templates(sources)  # a site's repeated lines, from every input page
     tasks = (
-        (spool_dir / f"chunk-{number:07d}.arrow", pages, max_bytes, ratios, templates.subset(pages))
-        for number, pages in enumerate(batched(iter_sources(sources, skip=skip), CHUNK_PAGES))
+        (spool_dir / f"chunk-{n:07d}.arrow", pages, max_bytes, ratios, _share(templates, pages))
+        for n, pages in enumerate(input_chunks(sources, skip=skip))
     )
     if workers <= 1:
-        yield from map(_prepare_chunk, tasks)
+        _use_cache(cache)
+        try:
+            yield from map(_prepare_chunk, tasks)
+        finally:
+            _use_cache(None)
         return
-    # fork: workers inherit the imported toolkit instead of re-importing it
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    # fork: workers inherit the imported toolkit (and the cache index) instead of
+    # re-importing it; initargs are not pickled under fork
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_use_cache, initargs=(cache,)) as pool:
         yield from pool.imap(_prepare_chunk, tasks)
 
 
-def _prepare_chunk(task: tuple[Path, list[Source], int, dict[str, float], Templates]) -> Chunk:
-    path, pages, max_bytes, ratios, templates = task
+_cache: PageCache | None = None  # the build's extraction cache, in this process
+
+
+def _use_cache(cache: PageCache | None) -> None:
+    global _cache
+    _cache = cache
+
+
+def input_chunks(
+    sources: Iterable[Path], *, skip: Iterable[Path] = ()
+) -> Iterator[list[Source] | list[Listed]]:
+    """The inputs in order, CHUNK_PAGES at a time: entries still unread (the worker reads
+    them: the parent reading and pickling every page was the bottleneck of a rebuild
+    from the cache), or the lines of a JSONL file as Sources (split where they fall).
+    `skip`: files that are not inputs."""
+    files: list[Listed] = []
+    for entry in iter_files(sources, skip=skip):
+        if not isinstance(entry, Source):
+            path, name, hidden = entry
+            if not hidden and KINDS.get(path.suffix.lower()) == "jsonl":
+                if files:
+                    yield files
+                    files = []
+                yield from batched(file_sources(path, name), CHUNK_PAGES)
+                continue
+        files.append(entry)
+        if len(files) == CHUNK_PAGES:
+            yield files
+            files = []
+    if files:
+        yield files
+
+
+def _read_chunk_sources(pages: list[Source] | list[Listed]) -> list[Source]:
+    """A chunk's Sources: its unread files read (problem Sources pass as they are)."""
+    return [s for entry in pages for s in read_entry(entry)]
+
+
+def _share(templates: Templates, chunk: list[Source] | list[Listed]) -> Templates:
+    """The template lines a chunk's pages need (it travels with its own share)."""
+    names = [SimpleNamespace(source_file=listed_name(e)) for e in chunk]
+    return templates.subset(cast(list[Source], names))
+
+
+def _prepare_chunk(
+    task: tuple[Path, list[Source] | list[Listed], int, dict[str, float], Templates],
+) -> Chunk:
+    path, unread, max_bytes, ratios, templates = task
+    pages = _read_chunk_sources(unread)
+    if _cache is None:
+        items, table = extract_rows(pages, max_bytes, templates)
+    else:  # incremental build: only pages the cache has not seen are extracted
+        schema = spool_schema()
+        items, table = _cache.extract_rows(pages, max_bytes, templates, extract_rows, schema)
+    if table is None:
+        return Chunk(None, items)
+    ids = table.column("id").to_pylist()
+    table = table.append_column(SPLIT, pa.array([split_for(i, ratios) for i in ids]))
+    with (
+        pa.OSFile(str(path), "wb") as sink,
+        pa.ipc.new_file(sink, table.schema, options=_IPC_OPTIONS) as writer,
+    ):
+        writer.write_table(table)
+    return Chunk(path, items)
+
+
+def spool_schema() -> pa.Schema:
+    """The spool rows' schema before the split: the `articles` row and its digests."""
+    schema = config_schema("articles").arrow_schema
+    return schema.append(pa.field(CONTENT, pa.binary())).append(pa.field(PROVENANCE, pa.binary()))
+
+
+def extract_rows(
+    pages: list[Source], max_bytes: int, templates: Templates
+) -> tuple[list, pa.Table | None]:
+    """Each page's `Prepared` or Rejection, and the spool rows of the Prepared ones (in
+    the same order; None when there are none)."""
     items: list[Prepared | Rejection] = []
     rows: list[dict[str, Any]] = []
     for page in pages:
@@ -102,22 +197,13 @@ def _prepare_chunk(task: tuple[Path, list[Source], int, dict[str, float], Templa
             Prepared(article.id, article.raw_sha256, article.source_file, article.publisher, bands)
         )
     if not rows:
-        return Chunk(None, items)
+        return items, None
     schema = config_schema("articles")
     table = pa.Table.from_pylist(rows, schema=schema.arrow_schema)
     # Digests of the rows as they read back from Parquet, as the next build will see them.
     digests = [content_digests(schema, row) for row in table.to_pylist()]
-    table = (
-        table.append_column(SPLIT, pa.array([split_for(r["id"], ratios) for r in rows]))
-        .append_column(CONTENT, pa.array([d[0] for d in digests], pa.binary()))
-        .append_column(PROVENANCE, pa.array([d[1] for d in digests], pa.binary()))
-    )
-    with (
-        pa.OSFile(str(path), "wb") as sink,
-        pa.ipc.new_file(sink, table.schema, options=_IPC_OPTIONS) as writer,
-    ):
-        writer.write_table(table)
-    return Chunk(path, items)
+    table = table.append_column(CONTENT, pa.array([d[0] for d in digests], pa.binary()))
+    return items, table.append_column(PROVENANCE, pa.array([d[1] for d in digests], pa.binary()))
 
 
 def _article_row(article: Article) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from toolkit import __version__
 from toolkit.dataset import card
+from toolkit.dataset.cache import PageCache
 from toolkit.dataset.near_duplicates import NearDuplicateIndex
 from toolkit.dataset.prepare import (
     CONTENT,
@@ -278,11 +279,15 @@ def build(
     lock_timeout: float = WAIT_FOREVER,
     project: Project | None = None,
     skip: Iterable[Path] = (),
+    cache_dir: Path | None = None,
+    engine: Engine | None = None,
 ) -> Iterator[Progress | ReleaseResult]:
     """Build the next release of the `articles` config; yields progress, then the result.
     `project`: the dataset's project file (default: placeholders and the active scheme);
     `name` and `ratios` given here win over its own; `skip`: files among the sources
-    that are not pages (the project file).
+    that are not pages (the project file). With `cache_dir`, pages extracted by an earlier
+    build are taken from that cache; an `engine` (distributed.DatatroveEngine) runs the
+    per-page and near-duplicate stages.
 
     One writer at a time: if another build or pull is writing `out`, yields a `waiting`
     Progress and waits (up to `lock_timeout` s), then builds on the release it made."""
@@ -301,7 +306,18 @@ def build(
         lock.acquire()
     try:
         result = yield from _build(
-            sources, out, name, version, ratios, workers, max_bytes, date, project, skip
+            sources,
+            out,
+            name,
+            version,
+            ratios,
+            workers,
+            max_bytes,
+            date,
+            project,
+            skip,
+            cache_dir,
+            engine,
         )
     finally:
         lock.release()
@@ -319,6 +335,8 @@ def _build(
     date: str | None,
     project: Project | None,
     skip: Iterable[Path],
+    cache_dir: Path | None = None,
+    engine: Engine | None = None,
 ) -> Generator[Progress, None, ReleaseResult]:
     previous = read_manifest(out)
     if project is None:
@@ -333,7 +351,10 @@ def _build(
         scheme_bump = check_scheme_change(release_project(out).labels, project.labels, previous)
     staging = _stage(out)
     try:
-        first = yield from _first_pass(sources, staging, ratios, workers, max_bytes, skip)
+        cache = PageCache(cache_dir, max_bytes) if cache_dir is not None else None
+        first = yield from _first_pass(
+            sources, staging, ratios, workers, max_bytes, skip, cache, engine
+        )
         inputs, rejected, groups = first.inputs, first.rejected, first.groups
         labelled = previous is not None and any(c != "articles" for c in previous["configs"])
         entry, digests, placed = _write_articles(
@@ -355,7 +376,12 @@ def _build(
             **provenance(staging, entry),
         }
         (staging / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        prev_digests = _digests(out, "articles") if previous else None
+        prev_digests = None
+        if previous:
+            kept = cache.release_digests(previous, "articles") if cache else None
+            prev_digests = kept or _digests(out, "articles")
+        if cache is not None:
+            cache.keep_release_digests(manifest, "articles", digests)
         prev_cols = previous["configs"]["articles"]["columns"] if previous else []
         diffs = {
             "articles": diff_digests("articles", prev_digests, digests, prev_cols, entry["columns"])
@@ -401,6 +427,14 @@ def _stage(out: Path) -> Path:
         raise ReleaseError(os_error_message(exc, out)) from None
 
 
+class Engine:
+    """Where the first pass runs: this machine's process pool (the default) or, in
+    distributed.py, datatrove stages that produce the same chunks and groups."""
+
+    chunks = staticmethod(prepared_chunks)
+    index = NearDuplicateIndex
+
+
 @dataclass
 class _FirstPass:
     inputs: int
@@ -418,17 +452,19 @@ def _first_pass(
     workers: int,
     max_bytes: int,
     skip: Iterable[Path] = (),
+    cache: PageCache | None = None,
+    engine: Engine | None = None,
 ) -> Generator[Progress, None, _FirstPass]:
     """Extract and spool every page, drop repeated pages, group near-duplicates. Its
     per-article sets and index are gone once it returns, before the second pass fills
     the memory with shards and digests (about 20 MB at 100k articles)."""
-    index = NearDuplicateIndex(spool_dir=staging / ".near-duplicates")
+    engine = engine or Engine()
+    index = engine.index(spool_dir=staging / ".near-duplicates")
     first = _FirstPass(0, 0, [], Counter(), [], {})
     seen_raw: dict[int, str] = {}  # raw sha256 as an int: half the memory of its hex
     seen_ids: set[str] = set()
-    chunks = prepared_chunks(
-        sources, staging / ".spool", workers=workers, max_bytes=max_bytes, ratios=ratios, skip=skip
-    )
+    options = {"workers": workers, "max_bytes": max_bytes, "ratios": ratios, "cache": cache}
+    chunks = engine.chunks(sources, staging / ".spool", skip=skip, **options)
     for chunk in chunks:
         keep = []
         for item in chunk.items:

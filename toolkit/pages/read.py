@@ -78,46 +78,80 @@ def iter_sources(
     sub-folders are followed (each real folder once, so a link to a parent ends).
     `skip`: files that are not inputs (the dataset's project file beside its pages).
     """
+    for entry in iter_files(paths, skip=skip):
+        yield from read_entry(entry, read_cap=read_cap)
+
+
+InputFile = tuple[Path, str, bool]  # a listed file not read yet: path, source name, hidden
+
+
+def iter_files(paths: Iterable[Path], *, skip: Iterable[Path] = ()) -> Iterator[InputFile | Source]:
+    """The entries of `iter_sources`, in its order, unread: each file's (path, source
+    name, hidden), or the Source of an entry the listing already knows is no page (a
+    symlink loop, a folder already read). A distributed build lists them once and reads
+    them in its tasks (`read_entry`)."""
     skipped = {os.path.realpath(p) for p in skip}  # realpath: never raises on a loop
     for path in paths:
         path = Path(path)
         if skipped and os.path.realpath(path) in skipped:
             continue
         if not path.is_dir():
-            yield from _entry_sources(path, path.name, read_cap)
+            yield path, path.name, False
             continue
-        yield from _folder_sources(path, read_cap, skipped)
+        yield from _folder_entries(path, skipped)
 
 
-def _folder_sources(path: Path, read_cap: int, skipped: set[str]) -> Iterator[Source]:
-    entries: list[tuple[str, Path]] = []
-    problems: list[Source] = []
+def read_entry(entry: InputFile | Source, *, read_cap: int = READ_CAP) -> Iterator[Source]:
+    """The Sources of one entry of `iter_files`."""
+    if isinstance(entry, Source):
+        yield entry
+        return
+    path, name, hidden = entry
+    yield from _entry_sources(path, name, read_cap, unsupported=hidden)
+
+
+def listed_name(entry: InputFile | Source) -> str:
+    """The source name of an entry of `iter_files`."""
+    return entry.source_file if isinstance(entry, Source) else entry[1]
+
+
+def file_sources(
+    path: Path, name: str, *, hidden: bool = False, read_cap: int = READ_CAP
+) -> Iterator[Source]:
+    """The Sources of one file of `iter_files` (a problem Source if it is no page)."""
+    return _entry_sources(path, name, read_cap, unsupported=hidden)
+
+
+def _folder_entries(path: Path, skipped: set[str]) -> Iterator[InputFile | Source]:
+    entries: list[tuple[str, str]] = []  # (name relative to the root, path): plain strings,
+    problems: list[Source] = []  # pathlib is slow at 100k files
     visited = {os.path.realpath(path)}
     for root, dirs, names in os.walk(path, followlinks=True):
-        rel_root = Path(root).relative_to(path)
+        rel_root = os.path.relpath(root, path).replace(os.sep, "/")
+        prefix = "" if rel_root == "." else rel_root + "/"
         kept = []
         for d in sorted(dirs):
             if d.startswith("."):
                 continue
-            real = os.path.realpath(Path(root) / d)
+            real = os.path.realpath(os.path.join(root, d))
             if real in visited:  # a symlink back up the tree, or to a folder already read
                 loop = os.path.realpath(root) == real or Path(root).resolve().is_relative_to(real)
                 reason = "symlink-loop" if loop else "duplicate-folder"
                 detail = f"symlink to {real}, " + (
                     "a folder it is inside" if loop else "a folder already read"
                 )
-                problems.append(_problem((rel_root / d).as_posix(), reason, detail))
+                problems.append(_problem(prefix + d, reason, detail))
                 continue
             visited.add(real)
             kept.append(d)
         dirs[:] = kept
-        files = [Path(root) / n for n in names]
-        entries += [
-            ((rel_root / f.name).as_posix(), f) for f in files if os.path.realpath(f) not in skipped
-        ]
+        for name in names:
+            full = os.path.join(root, name)
+            if not skipped or os.path.realpath(full) not in skipped:
+                entries.append((prefix + name, full))
     yield from problems
-    for rel, file in sorted(entries):
-        yield from _entry_sources(file, rel, read_cap, unsupported=file.name.startswith("."))
+    for rel, full in sorted(entries):
+        yield Path(full), rel, rel.rsplit("/", 1)[-1].startswith(".")
 
 
 def _entry_sources(

@@ -1,0 +1,190 @@
+"""Incremental builds: the extraction cache reuses pages it has seen, and the release it
+makes is byte-identical to a full build of the same sources."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from benchmarks.corpus import write_corpus
+from helpers import ROOT
+from toolkit.cli import cli
+from toolkit.dataset.cache import PageCache, default_dir
+from toolkit.dataset.release import DEFAULT_MAX_BYTES, build, wait_for_build
+from toolkit.dataset.templates import find_templates
+
+DATE = "2026-11-22"
+
+
+def make(sources: Path, out: Path, **kwargs):
+    return wait_for_build(build([sources], out, name="news", date=DATE, **kwargs))
+
+
+def release_files(root: Path) -> dict[str, str]:
+    """Every file of a release outside .git, by content hash, plus the commit id (which
+    covers the tree, the message and the date)."""
+    files = {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+    head = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    )
+    files["HEAD"] = head.stdout.strip()
+    return files
+
+
+def new_or_changed(old: Path, new: Path) -> list[str]:
+    """Pages of `new` that `old` does not have with the same bytes."""
+    names = [p.relative_to(new).as_posix() for p in new.rglob("*.txt")]
+    return [
+        n
+        for n in names
+        if not (old / n).exists() or (old / n).read_bytes() != (new / n).read_bytes()
+    ]
+
+
+def entries(cache_dir: Path) -> int:
+    return len(PageCache(cache_dir, DEFAULT_MAX_BYTES))
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """`old`: 70 pages and an empty file; `new`: the same with 10 new pages, one changed
+    page and one removed."""
+    pool = tmp_path_factory.mktemp("pool")
+    write_corpus(pool, 80)
+    old, new = tmp_path_factory.mktemp("old"), tmp_path_factory.mktemp("new")
+    pages = sorted(pool.rglob("*.txt"))
+    for source, target in ((pages[:70], old), (pages, new)):
+        for page in source:
+            dest = target / page.relative_to(pool)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(page, dest)
+        (target / "0000" / "empty.txt").write_bytes(b"")
+    changed = new / pages[3].relative_to(pool)
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nSatu paragraf tambahan.\n")
+    (new / pages[5].relative_to(pool)).unlink()
+    return old, new
+
+
+def test_rebuild_extracts_only_new_pages_and_equals_a_full_build(
+    corpora: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old, new = corpora
+    cache = tmp_path / "cache"
+    first = make(old, tmp_path / "incremental", cache_dir=cache, workers=2)
+    assert first.built == 70 and [r.reason for r in first.rejected] == ["empty"]
+    assert entries(cache) == 71  # every page, the rejected one too
+    shutil.copytree(tmp_path / "incremental", tmp_path / "uncached", symlinks=True)
+    second = make(new, tmp_path / "incremental", cache_dir=cache, workers=2)
+    # Extracted again: the 10 new pages, the changed one, and the pages of a site whose
+    # template lines (counted over the whole corpus) changed; nothing else.
+    before, after = find_templates([old]), find_templates([new])
+    moved = {
+        p.relative_to(new).as_posix()
+        for p in new.rglob("*.txt")
+        if after.for_source(p.relative_to(new).as_posix())
+        != before.for_source(p.relative_to(new).as_posix())
+    }
+    assert entries(cache) == 71 + len(moved | set(new_or_changed(old, new)))
+    # a page without a URL is identified by its bytes: the changed page is a new article
+    assert second.diffs["articles"].added and second.diffs["articles"].removed
+    kept = entries(cache)
+    # The next release without the cache (pages extracted again, the previous release's
+    # digests computed again from its shards): the same release, commit id included.
+    make(new, tmp_path / "uncached", workers=2)
+    assert release_files(tmp_path / "incremental") == release_files(tmp_path / "uncached")
+    assert len(list(cache.glob("digests-*.pkl"))) == 2  # of both releases, for the next diff
+
+    # The same sources from scratch (no cache) and through the warm cache, each into a
+    # fresh release folder: the same bytes, down to the commit id.
+    full = make(new, tmp_path / "full", workers=1)
+    warm = make(new, tmp_path / "warm", cache_dir=cache, workers=1)
+    assert entries(cache) == kept  # nothing extracted again
+    assert warm.built == full.built == 79
+    assert warm.near_duplicate_groups == full.near_duplicate_groups
+    assert release_files(tmp_path / "warm") == release_files(tmp_path / "full")
+    # and the incremental release holds the same data as the full one
+    data = "data/articles"
+    assert {k: v for k, v in release_files(tmp_path / "incremental").items() if data in k} == {
+        k: v for k, v in release_files(tmp_path / "full").items() if data in k
+    }
+    # a third build of the same pages reads the second release's digests back: no change
+    third = make(new, tmp_path / "incremental", cache_dir=cache)
+    assert third.unchanged and not third.diffs["articles"].changed
+
+
+def test_other_settings_do_not_share_entries(corpora: tuple[Path, Path], tmp_path: Path) -> None:
+    old, _ = corpora
+    cache = tmp_path / "cache"
+    make(old, tmp_path / "a", cache_dir=cache)
+    small = make(old, tmp_path / "b", cache_dir=cache, max_bytes=3000)
+    assert entries(cache) == 2 * 71  # its own entries: every page once more
+    assert any(r.reason == "too-large" for r in small.rejected)
+
+
+def test_a_killed_build_leaves_a_usable_cache(tmp_path: Path) -> None:
+    """SIGKILL in the middle of a build: the segments written so far are whole, the next
+    build reuses them and still equals a full build."""
+    sources = tmp_path / "many"
+    write_corpus(sources, 1200)
+    cache = tmp_path / "cache"
+    script = (
+        "import sys; from pathlib import Path; "
+        "from toolkit.dataset.release import build, wait_for_build; "
+        "wait_for_build(build([Path(sys.argv[1])], Path(sys.argv[2]), name='news', "
+        "date='2026-11-22', workers=2, cache_dir=Path(sys.argv[3])))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(sources), str(tmp_path / "killed"), str(cache)],
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not list(cache.glob("seg-*.arrow")) and time.monotonic() < deadline:
+            assert proc.poll() is None, "the build ended before it could be killed"
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not (tmp_path / "killed" / "release.json").exists()  # it was killed mid-build
+    kept = entries(cache)
+    assert 0 < kept < 1200
+    (cache / ".tmp-leftover").write_bytes(b"half a segment")  # what a kill mid-write leaves
+    resumed = make(sources, tmp_path / "resumed", cache_dir=cache, workers=2)
+    assert entries(cache) == 1200
+    full = make(sources, tmp_path / "full")
+    assert resumed.built == full.built
+    assert release_files(tmp_path / "resumed") == release_files(tmp_path / "full")
+
+
+def test_cli_caches_beside_the_release_unless_told_not_to(
+    corpora: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old, _ = corpora
+    runner = CliRunner()
+    out = tmp_path / "dist" / "news"
+    args = ["build", str(old), "--out", str(out), "--json"]
+    result = runner.invoke(cli, [*args, "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert not default_dir(out).exists()
+    result = runner.invoke(cli, [*args, "--version", "1.0.1"])
+    assert result.exit_code == 0, result.output
+    assert default_dir(out) == tmp_path / "dist" / ".toolkit-cache" / "news"
+    assert entries(default_dir(out)) == 71
+    elsewhere = tmp_path / "elsewhere"
+    result = runner.invoke(cli, [*args, "--cache-dir", str(elsewhere), "--version", "1.0.2"])
+    assert result.exit_code == 0, result.output
+    assert entries(elsewhere) == 71
