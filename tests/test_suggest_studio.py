@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from toolkit.labels.suggest_release import (
     suggest,
 )
 from toolkit.studio.client import connect
+from toolkit.studio.predictions import task_states
 from toolkit.studio.push import push_release
 
 pytestmark = pytest.mark.studio
@@ -116,6 +118,15 @@ class Api:
         return self.post(f"/api/tasks/{task_id}/annotations/", body)["id"]
 
 
+def wait_until_answered(client: Any, pid: int, n: int, timeout: float = 90.0) -> None:
+    """The test's setup is what it says before suggest runs: the toolkit's own task listing
+    counts `n` answered tasks (bounded wait; the task counters alone once read 0 here)."""
+    deadline = time.monotonic() + timeout
+    while sum(1 for t in task_states(client, pid) if t.annotations) < n:
+        assert time.monotonic() < deadline, f"the server never listed {n} answered tasks"
+        time.sleep(1.0)
+
+
 @pytest.fixture(scope="module")
 def world(studio: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("suggest-studio")
@@ -145,6 +156,7 @@ def world(studio: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, An
         api.annotate(tasks[task["meta"]["article_id"]], ann["result"], annotator, ground_truth=True)
     pulled = pull(out, project=title, url=studio.url, api_key=studio.api_key)
     assert pulled.tables.counts["annotations"] == 4
+    wait_until_answered(client, pid, 4)
     first = suggest(out, project=title, client=client, model=False)
     second = suggest(out, project=title, client=client, model=False)
     return {
@@ -268,6 +280,7 @@ def test_accepted_and_changed_suggestions_come_back_with_their_origin(
     assert f"Of {n} entity rows: {accepted_n} ({100 * accepted_n / n:.1f}%) accepted" in card
 
     # a re-run leaves the now annotated tasks (and their annotations) alone
+    wait_until_answered(world["client"], world["pid"], 6)
     again = suggest(world["out"], project=world["title"], client=world["client"], model=False)
     assert again.suggested == 1 and again.annotated == 6
     assert api.predictions(accepted_task) == [] and api.predictions(changed_task) == []

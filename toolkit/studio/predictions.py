@@ -66,8 +66,8 @@ def task_states(client: StudioClient, pid: int, page_size: int = LIST_PAGE_SIZE)
             f"list the tasks of project {pid}",
             client.sdk.tasks.list,
             project=pid,
-            fields="task_only",
-            include="id,meta,total_annotations,cancelled_annotations",
+            fields="all",  # computes annotations_ids (task_only would leave it out)
+            include="id,meta,total_annotations,cancelled_annotations,annotations_ids",
             page=page,
             page_size=page_size,
             query=order,
@@ -76,7 +76,10 @@ def task_states(client: StudioClient, pid: int, page_size: int = LIST_PAGE_SIZE)
         items = pager.items or []
         for task in items:
             meta = task.meta if isinstance(task.meta, dict) else {}
-            answered = int(task.total_annotations or 0) + int(task.cancelled_annotations or 0)
+            answered = max(
+                int(task.total_annotations or 0) + int(task.cancelled_annotations or 0),
+                _count_ids(getattr(task, "annotations_ids", None)),
+            )
             out.append(
                 TaskState(int(task.id), meta.get("article_id"), meta.get("text_sha256"), answered)
             )
@@ -84,6 +87,15 @@ def task_states(client: StudioClient, pid: int, page_size: int = LIST_PAGE_SIZE)
         if len(items) < page_size or len(out) >= total:
             return out
         page += 1
+
+
+def _count_ids(ids: Any) -> int:
+    """The task's annotation ids as the server lists them (a list, or "1,2" on SQLite).
+    They come from the annotations themselves: the task's counters were seen at 0 on tasks
+    with annotations (fixed only by the server's next recount), so they are not enough."""
+    if isinstance(ids, str):
+        return len([i for i in ids.split(",") if i.strip()])
+    return len(ids) if isinstance(ids, list | tuple) else 0
 
 
 def model_versions(client: StudioClient, pid: int) -> dict[str, int]:
