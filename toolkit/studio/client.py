@@ -135,13 +135,20 @@ class StudioClient:
         the SDK's own HTTP client (its auth headers, token refresh and timeout); returns the
         decoded answer. For bulk imports: the SDK's typed call re-walks every value of the
         payload in Python before encoding it, 0.2 s per 10k articles on top of json.dumps."""
+        return self.request_json(what, "POST", path, body, params=params, idempotent=idempotent)
+
+    def request_json(
+        self, what: str, method: str, path: str, body: bytes | None = None, *,
+        params: dict[str, Any] | None = None, idempotent: bool = True,
+    ) -> Any:  # fmt: skip
+        """One request with an encoded JSON body (or none) through the SDK's own HTTP
+        client, for calls the SDK lacks or re-encodes; errors mapped as every call's."""
         http = self.sdk._client_wrapper.httpx_client  # no public call takes a ready body
+        headers = {"content-type": "application/json"} if body is not None else None
 
         def send() -> Any:
-            response = http.request(
-                path, method="POST", params=params, content=body,
-                headers={"content-type": "application/json"},
-            )  # fmt: skip
+            response = http.request(path, method=method, params=params, content=body,
+                                    headers=headers)  # fmt: skip
             try:
                 answer = response.json()
             except ValueError:

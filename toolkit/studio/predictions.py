@@ -17,8 +17,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from label_studio_sdk.core.api_error import ApiError
-
 from toolkit.batches import batched
 from toolkit.studio.client import StudioClient
 from toolkit.studio.push import LIST_PAGE_SIZE
@@ -35,25 +33,10 @@ class TaskState:
 
 
 def _request(client: StudioClient, what: str, method: str, path: str, body: Any = None) -> Any:
-    """One JSON request through the SDK's own HTTP client (auth, refresh, timeout): the SDK
-    has no call for a project's model versions."""
-    http = client.sdk._client_wrapper.httpx_client
-
-    def send() -> Any:
-        content = None if body is None else json.dumps(body).encode()
-        headers = {"content-type": "application/json"} if content is not None else None
-        response = http.request(path, method=method, content=content, headers=headers)
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = response.text
-        if not 200 <= response.status_code < 300:
-            raise ApiError(
-                status_code=response.status_code, headers=dict(response.headers), body=answer
-            )
-        return answer
-
-    return client.call(what, send, idempotent=method in ("GET", "DELETE", "PATCH"))
+    """One JSON request (the SDK has no call for a project's model versions)."""
+    content = None if body is None else json.dumps(body).encode()
+    idempotent = method in ("GET", "DELETE", "PATCH")
+    return client.request_json(what, method, path, content, idempotent=idempotent)
 
 
 def task_states(client: StudioClient, pid: int, page_size: int = LIST_PAGE_SIZE) -> list[TaskState]:
