@@ -140,3 +140,18 @@ def seed_words_in(root: Path) -> dict[str, list[str]]:
         if hits:
             found[path.relative_to(root).as_posix()] = hits
     return found
+
+
+def release_files(root: Path) -> dict[str, str]:
+    """Every file of a release outside .git, by content hash, plus the commit id (which
+    covers the tree, the message and the date)."""
+    files = {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+    head = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    )
+    files["HEAD"] = head.stdout.strip()
+    return files

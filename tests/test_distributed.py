@@ -3,10 +3,8 @@ the same rows, near-duplicate groups, splits and version, down to the bytes."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.corpus import write_corpus
+from helpers import release_files
 from toolkit.cli import cli
 from toolkit.dataset.distributed import (
     DatatroveEngine,
@@ -28,19 +27,6 @@ from toolkit.dataset.release import build, read_articles, read_manifest, wait_fo
 from toolkit.errors import ReleaseError
 
 DATE = "2026-11-22"
-
-
-def release_files(root: Path) -> dict[str, str]:
-    files = {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
-    head = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    )
-    files["HEAD"] = head.stdout.strip()
-    return files
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ makes is byte-identical to a full build of the same sources."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -16,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.corpus import write_corpus
-from helpers import ROOT
+from helpers import ROOT, release_files
 from toolkit.cli import cli
 from toolkit.dataset.cache import PageCache, default_dir
 from toolkit.dataset.release import DEFAULT_MAX_BYTES, build, wait_for_build
@@ -27,21 +26,6 @@ DATE = "2026-11-22"
 
 def make(sources: Path, out: Path, **kwargs):
     return wait_for_build(build([sources], out, name="news", date=DATE, **kwargs))
-
-
-def release_files(root: Path) -> dict[str, str]:
-    """Every file of a release outside .git, by content hash, plus the commit id (which
-    covers the tree, the message and the date)."""
-    files = {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
-    head = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    )
-    files["HEAD"] = head.stdout.strip()
-    return files
 
 
 def new_or_changed(old: Path, new: Path) -> list[str]:
