@@ -157,11 +157,13 @@ def world(studio: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, An
     pulled = pull(out, project=title, url=studio.url, api_key=studio.api_key)
     assert pulled.tables.counts["annotations"] == 4
     wait_until_answered(client, pid, 4)
-    first = suggest(out, project=title, client=client, model=False)
-    second = suggest(out, project=title, client=client, model=False)
+    first = suggest(out, project=title, client=client, model=False, stance=False)
+    second = suggest(out, project=title, client=client, model=False)  # other sources: replaces
+    third = suggest(out, project=title, client=client, model=False)  # the same: keeps
     return {
         "out": out, "title": title, "pid": pid, "api": api, "tasks": tasks, "rows": rows,
-        "ids": ids, "new": new_ids, "first": first, "second": second, "client": client,
+        "ids": ids, "new": new_ids, "first": first, "second": second, "third": third,
+        "client": client,
     }  # fmt: skip
 
 
@@ -185,8 +187,16 @@ def test_predictions_only_on_unannotated_tasks(world: dict[str, Any]) -> None:
             assert found[0]["model_version"].startswith(MODEL_VERSION_PREFIX)
         else:
             assert found == [], article_id
+    assert world["first"].model_version != second.model_version
     assert second.replaced == {world["first"].model_version: 3}
-    assert second.model_version.endswith(f"@news-{read_gold(world['out']).version}")
+    assert f"@news-{read_gold(world['out']).version}#" in second.model_version
+
+
+def test_an_unchanged_rerun_keeps_the_predictions(world: dict[str, Any]) -> None:
+    second, third = world["second"], world["third"]
+    assert third.model_version == second.model_version
+    assert (third.kept, third.suggested, third.replaced) == (3, 0, {})
+    assert third.annotated == 4
 
 
 def test_new_articles_get_exactly_the_expected_spans(world: dict[str, Any]) -> None:
@@ -301,12 +311,14 @@ def test_cli_suggest_and_evaluate(
     pushed = runner.invoke(cli, ["push", str(world["out"]), *where, "--suggest"])
     assert pushed.exit_code == 0, pushed.output
     assert "0 task(s) created, 7 already present" in pushed.output
-    assert "suggest: 1 task(s) given predictions" in pushed.output
+    # the same gold, sources and code as the last run: its prediction is kept
+    assert "suggest: 0 task(s) given predictions" in pushed.output
+    assert "1 task(s) kept theirs (unchanged)" in pushed.output
     args = ["suggest", str(world["out"]), "--project", world["title"], "--url", studio.url,
             "--api-key", studio.api_key, "--no-model"]  # fmt: skip
     done = runner.invoke(cli, args)
     assert done.exit_code == 0, done.output
-    assert "suggest: 1 task(s) given predictions" in done.output
+    assert "suggest: 0 task(s) given predictions" in done.output
     assert studio.api_key not in done.output
     shown = runner.invoke(cli, ["suggest", str(world["out"]), "--evaluate", "--no-model",
                                 "--folds", "2", "--json"])  # fmt: skip
@@ -341,3 +353,16 @@ def test_model_choice_is_cross_validated_once_per_gold(
     assert how == CACHED and again == first
     assert set(first.precision) == set(first.types)
     assert all(0.0 <= p <= 1.0 for p in first.precision.values())
+
+
+def test_a_task_whose_text_was_edited_loses_our_prediction(world: dict[str, Any]) -> None:
+    """Runs last: it edits the syndicated copy's text in Label Studio, so the release no
+    longer holds that text and the prediction made for it is removed, not kept."""
+    api, task_id = world["api"], world["tasks"][world["ids"][COPY]]
+    assert len(api.predictions(task_id)) == 1
+    task = api.http.get(f"/api/tasks/{task_id}/").json()
+    data = {**task["data"], "text": task["data"]["text"] + " (disunting)"}
+    assert api.http.patch(f"/api/tasks/{task_id}/", json={"data": data}).status_code == 200
+    done = suggest(world["out"], project=world["title"], client=world["client"], model=False)
+    assert done.removed_outdated == 1 and done.suggested == 0
+    assert api.predictions(task_id) == []

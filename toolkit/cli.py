@@ -771,9 +771,13 @@ def _echo_suggest(done: dict) -> None:
     sources = ", ".join(f"{k} {v}" for k, v in sorted(done["by_source"].items())) or "none"
     click.echo(
         f"suggest: {done['suggested']} task(s) given predictions {done['model_version']!r} "
-        f"({done['spans']} span(s): {sources}); {done['annotated']} annotated task(s) left "
-        f"alone; {done['not_in_release']} task(s) not in the release"
+        f"({done['spans']} span(s): {sources}); {done['kept']} task(s) kept theirs "
+        f"(unchanged); {done['annotated']} annotated task(s) left alone; "
+        f"{done['not_in_release']} task(s) not in the release"
     )
+    if done["removed_outdated"]:
+        n = done["removed_outdated"]
+        click.echo(f"  removed {n} prediction(s) from tasks whose text changed since the push")
     if done["replaced"]:
         click.echo(f"  replaced earlier predictions: {', '.join(done['replaced'])}")
     click.echo(
@@ -817,9 +821,11 @@ def suggest(
     Sources: a gazetteer of gold surfaces, propagation inside near-duplicate groups, a
     spaCy model trained on the gold (only for the types where cross-validation shows it
     beats the gazetteer: run --evaluate first, or pass --cross-validate), and a stance
-    per target. The toolkit's earlier predictions are replaced; annotations are never
-    touched. With --evaluate, nothing is posted: the sources are cross-validated over the
-    gold articles, the table goes to the card, and the model's types are remembered.
+    per target. The toolkit's earlier predictions are replaced, except where they are
+    what this run would make (same gold, sources and code): those are kept, so a re-run
+    only posts for new tasks. Annotations are never touched. With --evaluate, nothing is
+    posted: the sources are cross-validated over the gold articles, the table goes to the
+    card, and the model's types are remembered.
 
     \b
     Example:

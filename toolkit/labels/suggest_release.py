@@ -14,11 +14,12 @@ import json
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.batches import batched
 from toolkit.dataset import release
 from toolkit.dataset.schema import config_schema
 from toolkit.errors import ToolkitError
@@ -190,6 +191,92 @@ class Suggestions:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+_CODE = ("suggest.py", "suggest_model.py", "suggest_release.py")  # what makes the spans
+
+
+def suggestion_digest(data: ReleaseGold, sources: Sequence[str], choice: ModelChoice | None) -> str:
+    """Everything a task's prediction depends on besides its own text (which the task's
+    text_sha256 pins): the gold, every annotator's votes, the sources, the model's types,
+    the members of the gold's near-duplicate groups (propagation), the label controls
+    and the code. Equal digests, equal predictions: a re-run keeps them."""
+    h = hashlib.sha256()
+    h.update(gold_digest(data).encode())
+    h.update(json.dumps([list(sources), sorted(label_config.target_controls().items())]).encode())
+    h.update(json.dumps(sorted((s, sorted(c.items())) for s, c in data.votes.items())).encode())
+    if choice is not None and choice.types:  # a model used for no type is no model
+        h.update(json.dumps([list(choice.types), sorted(choice.precision.items())]).encode())
+    groups = {a.group for a in data.gold if a.group is not None}
+    members = sorted(
+        (a.group, a.article_id, data.shas.get(a.article_id, ""))
+        for a in data.articles.values()
+        if a.group in groups
+    )
+    h.update(json.dumps(members).encode())
+    here = Path(__file__).parent
+    for name in _CODE:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+class Suggester:
+    """What predictions are made from, prepared once (the gazetteer, the stance
+    proposals, the gold by near-duplicate group, the model trained for its types), then
+    asked for any number of articles: the spans of a batch are made while the server
+    stores the previous one."""
+
+    def __init__(
+        self, data: ReleaseGold, *, choice: ModelChoice | None = None, stance: bool = True
+    ) -> None:
+        self.data = data
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.by_source: Counter[str] = Counter()
+        self.model_types = list(choice.types) if choice else []
+        sources = [PROPAGATION, GAZETTEER] + ([MODEL] if self.model_types else [])
+        self._ner = None
+        if self.model_types and choice is not None:
+            from toolkit.labels.suggest_model import NerModel
+
+            clock = time.perf_counter()
+            self._ner = NerModel(data.gold, scores=choice.precision)
+            self.seconds["model"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        self.gazetteer = Gazetteer(data.votes)
+        self.stances = StanceProposer(data.gold).propose() if stance else {}
+        if self.stances:
+            sources.append(STANCE)
+        self.by_group: dict[str | None, list[GoldArticle]] = defaultdict(list)
+        for art in data.gold:  # propagation looks inside a group only
+            self.by_group[art.group].append(art)
+        self.digest = suggestion_digest(data, sources, choice)
+        self.model_version = (
+            f"{MODEL_VERSION_PREFIX}:{'+'.join(sources)}@{data.name}-{data.version}#{self.digest}"
+        )
+        self.seconds["gazetteer_and_propagation"] += time.perf_counter() - clock
+
+    def spans(self, article_ids: Sequence[str]) -> dict[str, list[Span]]:
+        """Combined spans for each article of `article_ids` (pure: no network)."""
+        targets = [self.data.articles[a] for a in article_ids]
+        model_spans: list[list[Span]] = [[] for _ in targets]
+        if self._ner is not None:
+            clock = time.perf_counter()
+            model_spans = self._ner.predict([t.text for t in targets], types=self.model_types)
+            self.seconds["model"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        out = {}
+        for art, from_model in zip(targets, model_spans, strict=True):
+            chosen = combine(
+                {
+                    PROPAGATION: propagate(self.by_group.get(art.group, []), art),
+                    GAZETTEER: self.gazetteer.find(art.text),
+                    MODEL: from_model,
+                }
+            )
+            out[art.article_id] = chosen
+            self.by_source.update(s.source for s in chosen)
+        self.seconds["gazetteer_and_propagation"] += time.perf_counter() - clock
+        return out
+
+
 def make_suggestions(
     data: ReleaseGold,
     article_ids: Sequence[str],
@@ -199,41 +286,16 @@ def make_suggestions(
 ) -> Suggestions:
     """Combined spans for each article of `article_ids` (pure: no network). `choice`: the
     types the model is used for (none: no model)."""
-    seconds: dict[str, float] = {}
-    model_types = list(choice.types) if choice else []
-    sources = [PROPAGATION, GAZETTEER] + ([MODEL] if model_types else [])
-    targets = [data.articles[a] for a in article_ids]
-    model_spans: list[list[Span]] = [[] for _ in targets]
-    if model_types and choice is not None:
-        from toolkit.labels.suggest_model import NerModel
-
-        clock = time.perf_counter()
-        ner = NerModel(data.gold, scores=choice.precision)
-        model_spans = ner.predict([t.text for t in targets], types=model_types)
-        seconds["model"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    gazetteer = Gazetteer(data.votes)
-    proposals = StanceProposer(data.gold).propose() if stance else {}
-    if proposals:
-        sources.append(STANCE)
-    version = f"{MODEL_VERSION_PREFIX}:{'+'.join(sources)}@{data.name}-{data.version}"
-    out = Suggestions(version, {}, proposals, model_types=model_types)
-    by_group: dict[str | None, list[GoldArticle]] = defaultdict(list)
-    for art in data.gold:  # propagation looks inside a group only
-        by_group[art.group].append(art)
-    for art, from_model in zip(targets, model_spans, strict=True):
-        chosen = combine(
-            {
-                PROPAGATION: propagate(by_group.get(art.group, []), art),
-                GAZETTEER: gazetteer.find(art.text),
-                MODEL: from_model,
-            }
-        )
-        out.spans[art.article_id] = chosen
-        out.by_source.update(s.source for s in chosen)
-    seconds["gazetteer_and_propagation"] = time.perf_counter() - clock
-    out.seconds = seconds
-    return out
+    suggester = Suggester(data, choice=choice, stance=stance)
+    spans = suggester.spans(article_ids)
+    return Suggestions(
+        suggester.model_version,
+        spans,
+        suggester.stances,
+        suggester.by_source,
+        suggester.model_types,
+        dict(suggester.seconds),
+    )
 
 
 def prediction_result(
@@ -284,6 +346,8 @@ class SuggestResult:
     tasks: int = 0
     annotated: int = 0  # tasks left alone: someone answered them
     suggested: int = 0  # tasks given a prediction
+    kept: int = 0  # tasks whose prediction from an equal digest stays (an unchanged re-run)
+    removed_outdated: int = 0  # our predictions on tasks whose text is no longer the release's
     not_in_release: int = 0  # unannotated tasks whose article or text the release lacks
     spans: int = 0
     by_source: dict[str, int] = field(default_factory=dict)
@@ -323,60 +387,80 @@ def suggest(
     client = client or connect(url, api_key)
     pid = find_project(client, project or data.name)
     clock = time.perf_counter()
+    choice, how = model_choice(data, cache_dir, compute=cross_validate) if model else (None, "off")
+    decided = time.perf_counter() - clock
+    suggester = Suggester(data, choice=choice, stance=stance)
+    clock = time.perf_counter()
     states = predictions.task_states(client, pid)
+    existing = predictions.model_versions(client, pid)
     listed = time.perf_counter() - clock
+    # Predictions from an equal digest are the ones this run would make: keep them, and
+    # keep their version string (the project shows one version) for the tasks added since.
+    same = sorted(v for v in existing if _is_ours(v) and v.endswith(f"#{suggester.digest}"))
+    version = same[0] if same else suggester.model_version
+    result = SuggestResult(pid, version, tasks=len(states), model_choice=how)
     todo: dict[int, str] = {}
-    result = SuggestResult(pid, "", tasks=len(states))
+    outdated: list[int] = []  # unannotated, not the release's text, holding our current one
     for task in states:
         article = data.articles.get(task.article_id or "")
         if task.annotations:
             result.annotated += 1
-        elif article is None or task.text_sha256 != data.shas.get(article.article_id):
+        elif (
+            article is None or task.edited or task.text_sha256 != data.shas.get(article.article_id)
+        ):
             result.not_in_release += 1
+            if version in task.model_versions:
+                outdated.append(task.task_id)
+        elif version in task.model_versions:
+            result.kept += 1
         else:
             todo[task.task_id] = article.article_id
+
+    def payload() -> Iterator[dict[str, Any]]:
+        for chunk in batched(sorted(todo.items()), predictions.IMPORT_BATCH):
+            spans = suggester.spans(sorted({article_id for _, article_id in chunk}))
+            for task_id, article_id in chunk:
+                items = prediction_result(
+                    data.articles[article_id].text, spans[article_id], suggester.stances
+                )
+                if not items:
+                    continue
+                result.suggested += 1
+                result.spans += len(spans[article_id])
+                scores = [i["score"] for i in items]
+                yield {
+                    "task": task_id,
+                    "result": items,
+                    "model_version": version,
+                    "score": round(sum(scores) / len(scores), 4),
+                }
+
     clock = time.perf_counter()
-    choice, result.model_choice = (
-        model_choice(data, cache_dir, compute=cross_validate) if model else (None, "off")
-    )
-    decided = time.perf_counter() - clock
-    made = make_suggestions(data, sorted(set(todo.values())), choice=choice, stance=stance)
-    payload = []
-    for task_id, article_id in sorted(todo.items()):
-        spans = made.spans[article_id]
-        items = prediction_result(data.articles[article_id].text, spans, made.stances)
-        if not items:
-            continue
-        scores = [i["score"] for i in items]
-        payload.append(
-            {
-                "task": task_id,
-                "result": items,
-                "model_version": made.model_version,
-                "score": round(sum(scores) / len(scores), 4),
-            }
+    result.replaced = predictions.delete_versions(client, pid, MODEL_VERSION_PREFIX, keep=version)
+    if outdated:
+        result.removed_outdated = predictions.delete_task_predictions(
+            client, outdated, MODEL_VERSION_PREFIX
         )
-    clock = time.perf_counter()
-    result.replaced = predictions.delete_versions(client, pid, MODEL_VERSION_PREFIX)
-    for _ in predictions.import_predictions(client, pid, payload):
+    for _ in predictions.import_predictions(client, pid, payload()):
         pass
-    if payload:
-        predictions.show_predictions(client, pid, made.model_version)
+    if result.suggested or result.kept:
+        predictions.show_predictions(client, pid, version)
     posted = time.perf_counter() - clock
-    result.model_version = made.model_version
-    result.suggested = len(payload)
-    result.spans = sum(len(made.spans[a]) for a in todo.values())
-    result.by_source = dict(made.by_source)
-    result.stances = {t: s for t, (s, _) in made.stances.items()}
-    result.model_types = made.model_types
+    result.by_source = dict(suggester.by_source)
+    result.stances = {t: s for t, (s, _) in suggester.stances.items()}
+    result.model_types = suggester.model_types
     result.seconds = {
         "list_tasks": listed,
         "model_choice": decided,
-        **made.seconds,
+        **suggester.seconds,
         "post": posted,
         "total": time.perf_counter() - start,
     }
     return result
+
+
+def _is_ours(version: str) -> bool:
+    return version.startswith(MODEL_VERSION_PREFIX)
 
 
 # ---------------------------------------------------------------- evaluation to the card

@@ -390,7 +390,7 @@ def _meta(task: Any) -> dict[str, Any]:
     return task.meta if isinstance(task.meta, dict) else {}
 
 
-def _edited(task: Any) -> bool:
+def text_edited(task: Any) -> bool:
     """The task's text no longer hashes to the `text_sha256` it was pushed with."""
     pushed = _meta(task).get("text_sha256")
     data = task.data if isinstance(getattr(task, "data", None), dict) else {}
@@ -417,7 +417,7 @@ def list_existing(
             # Tasks made outside the toolkit (no article id) are kept under "": counted, kept.
             article_id = str(meta.get("article_id") or "")
             existing.setdefault(article_id, []).append((int(task.id), meta.get("text_sha256")))
-            if edited is not None and _edited(task):
+            if edited is not None and text_edited(task):
                 edited.append(EditedTask(article_id, int(task.id)))
         listed += len(items)
         yield listed, total, existing

@@ -275,6 +275,10 @@ def _server_env(config: StudioConfig) -> dict[str, str]:
         LABEL_STUDIO_BASE_DATA_DIR=config.data_dir,
         LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK="true",
         COLLECT_ANALYTICS="false",
+        # Label Studio's own memory-efficient prediction import (off by default in 1.23):
+        # it skips re-validating every region, ~1.7x faster for `toolkit suggest`
+        # (3.5 s against 5.9 s for 2000 predictions of 65 regions, measured).
+        fflag_fix_back_4620_memory_efficient_predictions_import_08012025_short="true",
         PYTHONUNBUFFERED="1",
     )
     return env
