@@ -327,6 +327,12 @@ def test_cli_suggest_and_evaluate(
     assert data["folds"] == 2 and data["articles"] == 6
     card = (world["out"] / "README.md").read_text(encoding="utf-8")
     assert "## Suggestions: evaluation" in card and "2-fold cross-validation" in card
+    # ... and its summary is croissant.json's second machine annotation tool
+    doc = json.loads((world["out"] / "croissant.json").read_text(encoding="utf-8"))
+    tools = doc["rai:machineAnnotationTools"]
+    assert len(tools) == 2 and "2-fold cross-validation over 6 gold article(s)" in tools[1]
+    gazetteer = next(r for r in data["scores"] if r["source"] == "gazetteer" and r["type"] == "all")
+    assert f"gazetteer P {gazetteer['exact_precision']:.3f}" in tools[1]
 
 
 def test_suggest_without_labels_is_a_clean_error(tmp_path: Path, studio: Any) -> None:

@@ -211,7 +211,10 @@ def build(
             (project.annotation.annotators or "Not described by the authors.")
             + f" Annotators who labelled this release: {annotators}."
         ],
-        "rai:machineAnnotationTools": [_MACHINE_TOOLS],
+        "rai:machineAnnotationTools": [
+            _MACHINE_TOOLS,
+            *(text for _, text in sorted(manifest.get("machine_annotation_tools", {}).items())),
+        ],
         "rai:dataLimitations": list(project.limitations) or ["Not described by the authors."],
         "rai:dataBiases": [project.biases or "Not described by the authors."],
         "rai:personalSensitiveInformation": [

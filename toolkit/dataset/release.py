@@ -602,6 +602,7 @@ def release_tables(
     tables: dict[str, pa.Table],
     *,
     card_sections: dict[str, str] | None = None,
+    machine_tools: dict[str, str] | None = None,
     version: str | None = None,
     date: str | None = None,
     split_column: dict[str, str] | None = None,
@@ -609,6 +610,10 @@ def release_tables(
     on_wait: Callable[[str], None] | None = None,
 ) -> ReleaseResult:
     """Publish label configs (entities, stance, quarantine, ner...) as the next release.
+
+    `card_sections`: titled sections for the card; `machine_tools`: named one-paragraph
+    descriptions of the machine annotation tools used (with their measured quality) for
+    croissant.json's `rai:machineAnnotationTools`. Both are kept in later releases.
 
     Rows go to the split of their article (`split_column[config]` names the article-id
     column, default `article_id`), so a label never sits in another split than its text.
@@ -621,13 +626,16 @@ def release_tables(
         release_lock(release_dir, timeout=lock_timeout, on_wait=on_wait),
         use_scheme(release_project(release_dir).labels),
     ):
-        return _release_tables(release_dir, tables, card_sections, version, date, split_column)
+        return _release_tables(
+            release_dir, tables, card_sections, machine_tools, version, date, split_column
+        )
 
 
 def _release_tables(
     release_dir: Path,
     tables: dict[str, pa.Table],
     card_sections: dict[str, str] | None,
+    machine_tools: dict[str, str] | None,
     version: str | None,
     date: str | None,
     split_column: dict[str, str] | None,
@@ -639,6 +647,8 @@ def _release_tables(
     try:
         manifest = _next_manifest(previous, previous["name"], date)
         manifest["card_sections"].update(card_sections or {})
+        if machine_tools:
+            manifest.setdefault("machine_annotation_tools", {}).update(machine_tools)
         diffs = {}
         for config, table in _against_release(tables, placed).items():
             column = (split_column or {}).get(config, "article_id")
@@ -653,7 +663,9 @@ def _release_tables(
             diffs[config] = _write_label_config(
                 staging, release_dir, manifest, previous, config, table, row_split
             )
-        sections_changed = previous.get("card_sections") != manifest["card_sections"]
+        sections_changed = previous.get("card_sections") != manifest["card_sections"] or (
+            previous.get("machine_annotation_tools") != manifest.get("machine_annotation_tools")
+        )
         return _finish(
             staging,
             release_dir,

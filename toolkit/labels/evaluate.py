@@ -143,6 +143,24 @@ class Evaluation:
             ],
         }
 
+    def summary(self) -> str:
+        """One paragraph for croissant.json's machine annotation tools."""
+        scores = "; ".join(
+            f"{source} P {c.scores('exact')[0]:.3f} R {c.scores('exact')[1]:.3f} "
+            f"F1 {c.scores('exact')[2]:.3f}"
+            for source in EVAL_SOURCES
+            if (c := self.counts.get(source, {}).get(ALL)) is not None
+        )
+        chosen = ", ".join(self.model_types) or "no type"
+        return (
+            "Pre-annotation suggestions (`toolkit suggest`), shown to annotators as Label "
+            "Studio predictions, never label rows: a gazetteer of gold surfaces, propagation "
+            "of gold spans inside near-duplicate groups, a spaCy NER model trained on the "
+            f"gold (used for {chosen}), a majority stance per target. Measured by "
+            f"{self.folds}-fold cross-validation over {self.articles} gold article(s) "
+            f"({self.gold_mentions} mentions), exact span match, all types: {scores}."
+        )
+
     def markdown(self) -> str:
         lines = [
             f"{self.folds}-fold cross-validation over {self.articles} gold article(s), "

@@ -475,7 +475,8 @@ def evaluate_release(
     cache_dir: Path | None = None,
 ) -> tuple[Evaluation, release.ReleaseResult]:
     """Cross-validate the suggestion sources on the release's gold and write the table
-    to the card as the next (PATCH) release; none if the table is unchanged. With the
+    to the card (and its summary to croissant.json's machine annotation tools) as the
+    next (PATCH) release; none if the table is unchanged. With the
     default folds, the model's types are kept in `cache_dir` for `suggest`."""
     data = read_gold(Path(release_dir))
     if len(data.gold) < 2:
@@ -489,5 +490,8 @@ def evaluate_release(
             cache_dir / f"{gold_digest(data)}.json", ModelChoice.from_evaluation(evaluation)
         )
     section = {EVALUATION_SECTION: evaluation.markdown()}
-    done = release.release_tables(Path(release_dir), {}, card_sections=section, date=date)
+    tools = {"suggestions": evaluation.summary()}
+    done = release.release_tables(
+        Path(release_dir), {}, card_sections=section, machine_tools=tools, date=date
+    )
     return evaluation, done
