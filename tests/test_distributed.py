@@ -4,13 +4,17 @@ the same rows, near-duplicate groups, splits and version, down to the bytes."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import dill
 import pytest
 from click.testing import CliRunner
+from slurm_cluster import PARTITION, slurm_cluster
 
 from benchmarks.corpus import write_corpus
 from helpers import release_files
@@ -105,6 +109,61 @@ def test_ray_executor_makes_the_native_release(
     assert ray.is_initialized()  # the build used the cluster it found and left it running
 
 
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real single-node Slurm (tests/slurm_cluster.py), its config in SLURM_CONF for
+    the executor's sbatch/squeue calls while the module runs."""
+    before = os.environ.get("SLURM_CONF")
+    with slurm_cluster(tmp_path_factory.mktemp("slurm")) as env:
+        os.environ.update(env)
+        try:
+            yield env
+        finally:
+            if before is None:
+                os.environ.pop("SLURM_CONF", None)
+            else:
+                os.environ["SLURM_CONF"] = before
+
+
+def _slurm_jobs(env: dict[str, str]) -> list[str]:
+    """Names of the jobs the controller still remembers (finished ones for 5 minutes)."""
+    shown = subprocess.run(
+        ["scontrol", "--oneliner", "show", "job"], env={**os.environ, **env},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return re.findall(r"JobName=(\S+)", shown.stdout)
+
+
+def test_slurm_executor_makes_the_native_release(
+    native: Path, corpus: Path, slurm: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "news"
+    options = SlurmOptions(PARTITION, time="00:20:00", poll_seconds=1.0)
+    events = build_distributed(
+        [corpus], out, executor="slurm", workers=2, tasks=3, slurm=options, name="news",
+        date=DATE,
+    )  # fmt: skip
+    assert wait_for_build(events).built == 300
+    check_same(native, out)
+    jobs = _slurm_jobs(slurm)
+    assert {"toolkit-extract", "toolkit-buckets", "toolkit-cluster"} <= set(jobs), jobs
+    assert not list(tmp_path.glob(".news.staging-*"))
+
+
+def test_a_failed_slurm_job_fails_the_build_instead_of_waiting(
+    corpus: Path, slurm: dict[str, str], tmp_path: Path
+) -> None:
+    """Every job exits 3 before running its task: no completion mark will ever come, and
+    the driver must notice the queue is empty rather than poll forever."""
+    options = SlurmOptions(PARTITION, time="00:05:00", env_command="exit 3", poll_seconds=0.5)
+    events = build_distributed(
+        [corpus], tmp_path / "news", executor="slurm", workers=2, slurm=options, name="news"
+    )
+    with pytest.raises(ReleaseError, match="did not complete"):
+        wait_for_build(events)
+    assert not (tmp_path / "news").exists()
+
+
 def test_cli_local_executor_with_the_cache(native: Path, corpus: Path, tmp_path: Path) -> None:
     """The CLI path, twice: the second build takes every page from the cache."""
     out = tmp_path / "dist" / "news"
@@ -132,8 +191,8 @@ def test_units_follow_the_input_order_and_keep_jsonl_files_whole(tmp_path: Path)
 
 
 def test_slurm_job_scripts(tmp_path: Path) -> None:
-    """Slurm is not run here (no cluster in CI): the scripts the executor would submit,
-    and the pickled pipeline its jobs load, are checked instead."""
+    """The scripts the executor submits and the pickled pipeline its jobs load (on any
+    cluster; the real single-node Slurm below runs them)."""
     with pytest.raises(ReleaseError, match="partition"):
         DatatroveEngine("slurm", workers=2)
     options = SlurmOptions("cpu", time="02:00:00", env_command="source /shared/venv/bin/activate")
@@ -158,6 +217,10 @@ def test_slurm_job_scripts(tmp_path: Path) -> None:
         script
     )
     # what the job loads: the executor, pickled with dill as launch_job does
+    default = DatatroveEngine("slurm", workers=1, slurm=SlurmOptions("cpu"))
+    default.index(tmp_path / "other" / ".spool")
+    job = default.slurm_script("extract", pipeline, 1)
+    assert f"export PATH={Path(sys.executable).parent}:$PATH" in job  # the driver's venv
     executor = dill.loads(dill.dumps(engine.executor_for("extract", pipeline, 8)))
     assert executor.world_size == 8
     assert [type(step) for step in executor.pipeline] == [ListedPages, ExtractArticles]

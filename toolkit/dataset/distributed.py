@@ -31,6 +31,8 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -42,7 +44,7 @@ from typing import Any
 
 import numpy as np
 from datatrove.data import Document, DocumentsPipeline
-from datatrove.executor import LocalPipelineExecutor
+from datatrove.executor import LocalPipelineExecutor, SlurmPipelineExecutor
 from datatrove.executor import base as executor_base
 from datatrove.executor import ray as ray_executor
 from datatrove.pipeline.base import PipelineStep
@@ -57,7 +59,6 @@ from toolkit.errors import ReleaseError
 from toolkit.pages.read import KINDS, Source, iter_files, listed_name, read_entry
 
 EXECUTORS = ("local", "ray", "slurm")
-SLURM_POLL_SECONDS = 30
 
 
 def _task_log(logging_dir: Any, rank: int, local_rank: int = 0, node_rank: int = -1) -> Any:
@@ -351,8 +352,20 @@ class SlurmOptions:
     time: str = "24:00:00"
     cpus_per_task: int = 1
     mem_per_cpu_gb: int = 2
-    env_command: str | None = None  # e.g. "source /shared/venv/bin/activate"
+    # e.g. "source /shared/venv/bin/activate"; default: the driver's interpreter folder
+    # first on PATH (its venv, on the filesystem the nodes share, as a cluster's is)
+    env_command: str | None = None
     sbatch_args: dict[str, Any] = field(default_factory=dict)
+    poll_seconds: float = 30.0  # how often the driver looks whether a stage's jobs ended
+
+
+class _SlurmExecutor(SlurmPipelineExecutor):
+    """datatrove's Slurm executor without its stats-merging job: that job is queued to
+    run after the stage, when the release may be finished and the staging folder holding
+    the stage's logs renamed; each task's stats stay in its own log folder."""
+
+    def launch_merge_stats(self) -> None:
+        return None
 
 
 class DatatroveEngine:
@@ -446,10 +459,9 @@ class DatatroveEngine:
                 logging_dir=logs,
                 mem_per_cpu_gb=self.ray_memory_gb,
             )
-        from datatrove.executor import SlurmPipelineExecutor
-
         assert self.slurm is not None
-        return SlurmPipelineExecutor(
+        env_command = self.slurm.env_command or f"export PATH={Path(sys.executable).parent}:$PATH"
+        return _SlurmExecutor(
             pipeline,
             tasks=tasks,
             workers=workers,
@@ -458,7 +470,7 @@ class DatatroveEngine:
             cpus_per_task=self.slurm.cpus_per_task,
             mem_per_cpu_gb=self.slurm.mem_per_cpu_gb,
             job_name=f"toolkit-{stage}",
-            env_command=self.slurm.env_command,
+            env_command=env_command,
             sbatch_args=dict(self.slurm.sbatch_args),
             logging_dir=logs,
             requeue=False,
@@ -470,10 +482,17 @@ class DatatroveEngine:
         logger.remove()  # datatrove's progress lines stay in the stage's log folder
         if self.executor == "ray" and not self._ray_started:
             self._ray_started = _ray_connect()
-        executor.run()
+        try:
+            executor.run()
+        except subprocess.CalledProcessError as exc:  # sbatch refused the job
+            raise ReleaseError(
+                f"datatrove stage {stage}: {exc.cmd[0]} failed with exit status "
+                f"{exc.returncode} (its message is above)"
+            ) from None
         if self.executor == "slurm":
-            while executor.get_incomplete_ranks():
-                time.sleep(SLURM_POLL_SECONDS)
+            assert self.slurm is not None
+            while executor.get_incomplete_ranks() and _slurm_job_queued(executor.job_id):
+                time.sleep(self.slurm.poll_seconds)
         missing = executor.get_incomplete_ranks(skip_completed=True)
         if missing:
             raise ReleaseError(
@@ -496,6 +515,21 @@ class DatatroveEngine:
         pickled = executor.logging_dir.resolve_paths("executor.pik")
         run = f"srun  -l -n 1 launch_pickled_pipeline {pickled}"  # as launch_job words it
         return executor.get_launch_file_contents(executor.get_sbatch_args(tasks), run)
+
+
+def _slurm_job_queued(job_id: str | None) -> bool:
+    """Any task of the job still pending or running. A task that failed never writes its
+    completion mark, so waiting on the marks alone would wait forever."""
+    if not job_id:
+        return False
+    try:
+        listed = subprocess.run(
+            ["squeue", "--noheader", "--jobs", str(job_id), "--format", "%i"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return True  # the controller did not answer: look again later
+    return listed.returncode == 0 and bool(listed.stdout.strip())
 
 
 def _ray_connect() -> bool:
