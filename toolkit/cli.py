@@ -775,9 +775,6 @@ def _echo_suggest(done: dict) -> None:
         f"(unchanged); {done['annotated']} annotated task(s) left alone; "
         f"{done['not_in_release']} task(s) not in the release"
     )
-    if done["removed_outdated"]:
-        n = done["removed_outdated"]
-        click.echo(f"  removed {n} prediction(s) from tasks whose text changed since the push")
     if done["replaced"]:
         click.echo(f"  replaced earlier predictions: {', '.join(done['replaced'])}")
     click.echo(

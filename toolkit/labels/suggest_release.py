@@ -346,8 +346,10 @@ class SuggestResult:
     tasks: int = 0
     annotated: int = 0  # tasks left alone: someone answered them
     suggested: int = 0  # tasks given a prediction
-    kept: int = 0  # tasks whose prediction from an equal digest stays (an unchanged re-run)
-    removed_outdated: int = 0  # our predictions on tasks whose text is no longer the release's
+    # unannotated tasks whose prediction from an equal digest stays as it is (not listed
+    # again, so not re-checked against the release: a pull quarantines labels on a text
+    # edited in Label Studio, and new gold replaces every prediction)
+    kept: int = 0
     not_in_release: int = 0  # unannotated tasks whose article or text the release lacks
     spans: int = 0
     by_source: dict[str, int] = field(default_factory=dict)
@@ -391,28 +393,28 @@ def suggest(
     decided = time.perf_counter() - clock
     suggester = Suggester(data, choice=choice, stance=stance)
     clock = time.perf_counter()
-    states = predictions.task_states(client, pid)
     existing = predictions.model_versions(client, pid)
-    listed = time.perf_counter() - clock
     # Predictions from an equal digest are the ones this run would make: keep them, and
     # keep their version string (the project shows one version) for the tasks added since.
     same = sorted(v for v in existing if _is_ours(v) and v.endswith(f"#{suggester.digest}"))
     version = same[0] if same else suggester.model_version
-    result = SuggestResult(pid, version, tasks=len(states), model_choice=how)
+    # Only the tasks without it are listed (and their texts read): listing a task that
+    # holds a prediction costs the server ~3x more, and those are kept as they are.
+    lacking = predictions.task_states(client, pid, filters=[predictions.holding(version, False)])
+    result = SuggestResult(pid, version, model_choice=how)
+    result.tasks = predictions.count_tasks(client, pid)
+    result.annotated = predictions.count_tasks(client, pid, [predictions.answered()])
+    result.kept = predictions.count_tasks(
+        client, pid, [predictions.holding(version), predictions.answered(False)]
+    )
+    listed = time.perf_counter() - clock
     todo: dict[int, str] = {}
-    outdated: list[int] = []  # unannotated, not the release's text, holding our current one
-    for task in states:
+    for task in lacking:
         article = data.articles.get(task.article_id or "")
         if task.annotations:
-            result.annotated += 1
-        elif (
-            article is None or task.edited or task.text_sha256 != data.shas.get(article.article_id)
-        ):
+            continue  # counted above
+        if article is None or task.edited or task.text_sha256 != data.shas.get(article.article_id):
             result.not_in_release += 1
-            if version in task.model_versions:
-                outdated.append(task.task_id)
-        elif version in task.model_versions:
-            result.kept += 1
         else:
             todo[task.task_id] = article.article_id
 
@@ -437,10 +439,6 @@ def suggest(
 
     clock = time.perf_counter()
     result.replaced = predictions.delete_versions(client, pid, MODEL_VERSION_PREFIX, keep=version)
-    if outdated:
-        result.removed_outdated = predictions.delete_task_predictions(
-            client, outdated, MODEL_VERSION_PREFIX
-        )
     for _ in predictions.import_predictions(client, pid, payload()):
         pass
     if result.suggested or result.kept:

@@ -13,7 +13,7 @@ the project's `model_version` when `show_collab_predictions` is on.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,13 +42,43 @@ def _request(client: StudioClient, what: str, method: str, path: str, body: Any 
     return client.request_json(what, method, path, content, idempotent=idempotent)
 
 
-def task_states(client: StudioClient, pid: int, page_size: int = LIST_PAGE_SIZE) -> list[TaskState]:
-    """Every task of the project: id, the article it holds, how many annotations, its
-    predictions' model versions, and whether its text was edited in Label Studio (the
-    texts are read for that: an edited task must not get spans at the pushed offsets)."""
+def _filter(column: str, operator: str, value: Any) -> dict[str, Any]:
+    """One Data Manager filter. `annotations_ids` "empty" is a join on the annotations
+    themselves (any, cancelled included); the model versions' filters are joins on the
+    predictions: neither computes anything per task."""
+    return {"filter": f"filter:tasks:{column}", "operator": operator, "value": value,
+            "type": "List"}  # fmt: skip
+
+
+def answered(yes: bool = True) -> dict[str, Any]:
+    return _filter("annotations_ids", "empty", not yes)
+
+
+def holding(version: str, yes: bool = True) -> dict[str, Any]:
+    return _filter("predictions_model_versions", "contains" if yes else "not_contains", [version])
+
+
+def _query(filters: Sequence[dict[str, Any]]) -> str:
+    query: dict[str, Any] = {"ordering": ["tasks:id"]}
+    if filters:
+        query["filters"] = {"conjunction": "and", "items": list(filters)}
+    return json.dumps(query)
+
+
+def task_states(
+    client: StudioClient,
+    pid: int,
+    page_size: int = LIST_PAGE_SIZE,
+    *,
+    filters: Sequence[dict[str, Any]] = (),
+) -> list[TaskState]:
+    """The project's tasks (those passing `filters`): id, the article it holds, how many
+    annotations, its predictions' model versions, and whether its text was edited in
+    Label Studio (the texts are read for that: an edited task must not get spans at the
+    pushed offsets). Label Studio loads every listed task's predictions (~1.2 ms a task
+    once each holds a 65-region one, against ~0.4 ms without): filter where you can."""
     out: list[TaskState] = []
     page = 1
-    order = json.dumps({"ordering": ["tasks:id"]})
     while True:
         pager = client.call(
             f"list the tasks of project {pid}",
@@ -61,20 +91,20 @@ def task_states(client: StudioClient, pid: int, page_size: int = LIST_PAGE_SIZE)
             ),
             page=page,
             page_size=page_size,
-            query=order,
+            query=_query(filters),
             resolve_uri=False,
         )
         items = pager.items or []
         for task in items:
             meta = task.meta if isinstance(task.meta, dict) else {}
-            answered = max(
+            answers = max(
                 int(task.total_annotations or 0) + int(task.cancelled_annotations or 0),
                 _count_ids(getattr(task, "annotations_ids", None)),
             )
             versions = _split_versions(getattr(task, "predictions_model_versions", None))
             out.append(
                 TaskState(
-                    int(task.id), meta.get("article_id"), meta.get("text_sha256"), answered,
+                    int(task.id), meta.get("article_id"), meta.get("text_sha256"), answers,
                     versions, text_edited(task),
                 )
             )  # fmt: skip
@@ -82,6 +112,22 @@ def task_states(client: StudioClient, pid: int, page_size: int = LIST_PAGE_SIZE)
         if len(items) < page_size or len(out) >= total:
             return out
         page += 1
+
+
+def count_tasks(client: StudioClient, pid: int, filters: Sequence[dict[str, Any]] = ()) -> int:
+    """How many tasks pass `filters` (the listing's total, one task loaded)."""
+    pager = client.call(
+        f"count the tasks of project {pid}",
+        client.sdk.tasks.list,
+        project=pid,
+        fields="task_only",
+        include="id",
+        page=1,
+        page_size=1,
+        query=_query(filters),
+        resolve_uri=False,
+    )
+    return int(getattr(pager.response, "total", 0) or 0)
 
 
 def _count_ids(ids: Any) -> int:
@@ -132,24 +178,6 @@ def delete_versions(
                 {"model_version": version},
             )
             deleted[version] = n
-    return deleted
-
-
-def delete_task_predictions(client: StudioClient, task_ids: Iterable[int], prefix: str) -> int:
-    """Delete the predictions whose model version starts with `prefix` on these tasks
-    only (a few: the server spends ~8 ms per deleted prediction); returns how many."""
-    deleted = 0
-    for task_id in task_ids:
-        listed = _request(
-            client, f"list the predictions of task {task_id}", "GET",
-            f"api/predictions/?task={task_id}",
-        )  # fmt: skip
-        for p in listed if isinstance(listed, list) else []:
-            if p.get("task") == task_id and str(p.get("model_version", "")).startswith(prefix):
-                _request(
-                    client, f"delete prediction {p['id']}", "DELETE", f"api/predictions/{p['id']}/"
-                )
-                deleted += 1
     return deleted
 
 
