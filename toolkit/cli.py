@@ -800,6 +800,14 @@ def _echo_suggest(done: dict) -> None:
     help="Cross-validate the model now if --evaluate has not (one training per fold).",
 )
 @click.option("--no-stance", is_flag=True, help="Propose no document stances.")
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Instead, serve the suggestions as the project's ML backend until interrupted: "
+    "a task gets its prediction when it is first opened.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address --serve listens on.")
+@click.option("--port", default=0, show_default=True, help="Port for --serve [0: a free one].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def suggest(
     release_dir: Path,
@@ -811,6 +819,9 @@ def suggest(
     no_model: bool,
     cross_validate: bool,
     no_stance: bool,
+    serve: bool,
+    host: str,
+    port: int,
     as_json: bool,
 ) -> None:
     """Pre-annotate every unannotated task from the release's gold labels.
@@ -824,15 +835,25 @@ def suggest(
     posted: the sources are cross-validated over the gold articles, the table goes to the
     card, and the model's types are remembered.
 
+    With --serve, nothing is posted up front: the toolkit runs an ML backend that Label
+    Studio asks for a task's prediction when the task is first opened (same predictions,
+    same model version), until Ctrl-C disconnects it.
+
     \b
     Example:
         toolkit suggest dist/news
         toolkit suggest dist/news --evaluate --json
+        toolkit suggest dist/news --serve --port 9090
     """
     from toolkit.labels import suggest_release
     from toolkit.studio.server import toolkit_home
 
     cache = toolkit_home() / "suggest-cache"  # the cross-validation behind the model's types
+    if serve:
+        _serve_suggestions(
+            release_dir, project, url, api_key, host, port, no_model, no_stance, cache
+        )
+        return
     with library_errors():
         if do_evaluate:
             evaluation, rel = suggest_release.evaluate_release(
@@ -858,6 +879,47 @@ def suggest(
         click.echo(json.dumps(done, indent=2, ensure_ascii=False))
         return
     _echo_suggest(done)
+
+
+def _serve_suggestions(
+    release_dir: Path, project: str | None, url: str | None, api_key: str | None, host: str,
+    port: int, no_model: bool, no_stance: bool, cache: Path,
+) -> None:  # fmt: skip
+    """`suggest --serve`: start, connect, wait for Ctrl-C (or SIGTERM), disconnect."""
+    import signal
+    import threading
+
+    from toolkit.labels.suggest_backend import Predictor, serving
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    served: list[Predictor] = []
+    backend = serving(release_dir, project=project, url=url, api_key=api_key, host=host,
+                      port=port, model=not no_model, stance=not no_stance,
+                      cache_dir=cache)  # fmt: skip
+    with library_errors(), contextlib.suppress(KeyboardInterrupt), backend as serve:
+        served.append(serve.predictor)
+        if serve.replaced:
+            click.echo(f"deleted earlier predictions: {', '.join(serve.replaced)}")
+        choice = serve.predictor.choice
+        click.echo(
+            f"serving suggestions {serve.predictor.model_version!r} at {serve.url} for "
+            f"project {serve.connection.project_id} (model used for: "
+            f"{', '.join(choice.types if choice else ()) or 'no type'}); Ctrl-C to stop"
+        )
+        threading.Event().wait()
+    if not served:
+        return
+    counts, error = served[0].counts, served[0].last_error
+    click.echo(
+        f"disconnected; {counts['suggested']} task(s) given predictions, {counts['annotated']} "
+        f"annotated, {counts['not in release']} not in the release, {counts['nothing found']} "
+        f"with nothing to propose"
+    )
+    if error:
+        click.echo(f"  {counts['error']} task(s) failed: {error}")
 
 
 @cli.command()

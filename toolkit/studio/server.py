@@ -274,6 +274,9 @@ def _server_env(config: StudioConfig) -> dict[str, str]:
         LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true",
         LABEL_STUDIO_BASE_DATA_DIR=config.data_dir,
         LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK="true",
+        # `toolkit suggest --serve` runs its ML backend on this machine; 1.23 refuses to
+        # call one on a local address by default (an SSRF guard for shared servers).
+        LABEL_STUDIO_ML_BLOCK_LOCAL_IP="false",
         COLLECT_ANALYTICS="false",
         # Label Studio's own memory-efficient prediction import (off by default in 1.23):
         # it skips re-validating every region, ~1.7x faster for `toolkit suggest`
