@@ -168,8 +168,9 @@ def prepare(
             from toolkit.labels.suggest_model import NerModel
 
             ner = NerModel(data.gold, scores=choice.precision)
-        # the model version, and a first warm-up of the gazetteer and tokenizer
-        version = make_suggestions(data, [], choice=choice, stance=stance, ner=ner).model_version
+        # the model version, and a warm-up: the tokenizer loads spaCy on first use (~1 s)
+        warm = [data.gold[0].article_id]
+        version = make_suggestions(data, warm, choice=choice, stance=stance, ner=ner).model_version
     return Predictor(data, version, choice, stance, ner, how, scheme)
 
 

@@ -1,0 +1,136 @@
+"""The suggestion ML backend's HTTP side without Label Studio: requests shaped as Label
+Studio 1.23 sends them (ml/api_connector.py), answers as it reads them (ml/models.py),
+on the seed gold fixture. The real server's side is tests/test_suggest_backend_studio.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from seed_gold import gold_articles
+
+from helpers import ROOT, SEEDS
+from toolkit.dataset.project import load_project
+from toolkit.dataset.release import build, read_articles, wait_for_build
+from toolkit.labels.suggest import GoldArticle
+from toolkit.labels.suggest_backend import (
+    ANNOTATED,
+    NOT_IN_RELEASE,
+    SUGGESTED,
+    BackendServer,
+    Predictor,
+)
+from toolkit.labels.suggest_release import ReleaseGold, make_suggestions, prediction_result
+
+COPY = "001_5258ceb684c511fe.txt"  # seed 001, the syndicated copy of seed 000: no gold here
+SCHEME = load_project(ROOT / "dataset.yaml").labels
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("backend") / "news"
+    wait_for_build(build([SEEDS], out, name="news"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def rows(release: Path) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in read_articles(release)}
+
+
+@pytest.fixture(scope="module")
+def data(release: Path, rows: dict[str, dict[str, Any]]) -> ReleaseGold:
+    """What read_gold gives for a release whose gold is the fixture's, seed 001 left out."""
+    copy_id = next(a for a, r in rows.items() if r["source_file"] == COPY)
+    gold = [a for a in gold_articles(release) if a.article_id != copy_id]
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for art in gold:
+        for s in art.spans:
+            votes[art.text[s.start : s.end]][s.type] += 1
+    articles = {
+        a: GoldArticle(a, r["text"], group=r["near_duplicate_group"],
+                       paragraphs=tuple((p["start"], p["end"]) for p in r["paragraphs"]))
+        for a, r in rows.items()
+    }  # fmt: skip
+    shas = {a: r["text_sha256"] for a, r in rows.items()}
+    return ReleaseGold("1.0.0", "news", gold, articles, votes, shas)
+
+
+@pytest.fixture
+def backend(data: ReleaseGold) -> Iterator[tuple[BackendServer, httpx.Client]]:
+    version = make_suggestions(data, []).model_version
+    server = BackendServer(Predictor(data, version, scheme=SCHEME)).start()
+    with server, httpx.Client(base_url=server.url, timeout=30) as http:
+        yield server, http
+
+
+def task(task_id: int, row: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A task as TaskSimpleSerializer sends it (the fields the backend reads, and others)."""
+    return {
+        "id": task_id, "project": 3, "data": {"text": row["text"], "title": row["title"]},
+        "meta": {"article_id": row["id"], "text_sha256": row["text_sha256"]},
+        "annotations": [], "predictions": [], "total_annotations": 0,
+        "cancelled_annotations": 0, "is_labeled": False, **extra,
+    }  # fmt: skip
+
+
+def test_health_setup_and_webhook(backend: tuple[BackendServer, httpx.Client]) -> None:
+    server, http = backend
+    version = server.predictor.model_version
+    assert version.startswith("toolkit-suggest:propagation+gazetteer+stance@news-1.0.0")
+    health = http.get("/health")
+    assert health.status_code == 200 and health.json()["status"] == "UP"
+    setup = {"project": "3.1700000000", "schema": "<View/>", "hostname": "http://x",
+             "access_token": "secret-token-of-the-owner", "extra_params": None}  # fmt: skip
+    assert http.post("/setup", json=setup).json() == {"model_version": version}
+    assert http.post("/webhook", json={"action": "ANNOTATION_CREATED"}).status_code == 200
+    assert http.get("/nothing").status_code == 404
+    bad = http.post("/predict", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert bad.status_code == 400
+    assert http.post("/predict", json={"tasks": "x"}).status_code == 400
+
+
+def test_predict_answers_each_task_in_order(
+    backend: tuple[BackendServer, httpx.Client],
+    data: ReleaseGold,
+    rows: dict[str, dict[str, Any]],
+) -> None:
+    server, http = backend
+    copy_row = next(r for r in rows.values() if r["source_file"] == COPY)
+    other = next(r for r in rows.values() if r["source_file"] != COPY)
+    edited = {**copy_row, "text": copy_row["text"] + " Tambahan."}
+    moved = {**copy_row, "text_sha256": hashlib.sha256(b"an older text").hexdigest()}
+    tasks = [
+        task(1, copy_row),
+        task(2, other, annotations=[{"id": 9, "result": []}]),
+        task(3, other, cancelled_annotations=1),
+        task(4, edited),  # its text was edited inside Label Studio
+        task(5, moved),  # pushed with another text than the release's
+        task(6, {**copy_row, "id": "not-in-the-release"}),
+        task(7, copy_row),
+    ]
+    body = {"tasks": tasks, "project": "3.1700000000", "label_config": "<View/>",
+            "params": {"login": None, "password": None, "context": None}}  # fmt: skip
+    answer = http.post("/predict", json=body)
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert len(results) == len(tasks)
+    assert results[1:6] == [[], [], [], [], []]
+    # exactly the bulk path's prediction, for both tasks holding the article
+    made = make_suggestions(data, [copy_row["id"]])
+    items = prediction_result(copy_row["text"], made.spans[copy_row["id"]], made.stances)
+    scores = [i["score"] for i in items]
+    expected = {"result": items, "score": round(sum(scores) / len(scores), 4),
+                "model_version": made.model_version}  # fmt: skip
+    assert results[0] == expected and results[6] == expected
+    assert any(i["id"].startswith("prop") for i in items)  # propagated from seed 000's gold
+    assert {i["from_name"] for i in items if i["type"] == "choices"} == {
+        "stance_rusia", "stance_tiongkok", "stance_korea_utara", "stance_icc", "stance_barat"
+    }  # fmt: skip
+    assert server.predictor.counts == Counter({SUGGESTED: 2, ANNOTATED: 2, NOT_IN_RELEASE: 3})
