@@ -115,19 +115,26 @@ def test_opening_a_task_stores_the_bulk_prediction(world: dict[str, Any]) -> Non
         assert served.predictor.model_version.startswith(MODEL_VERSION_PREFIX)
         project = _project(api, pid)
         assert project["show_collab_predictions"] is True
-        assert project["evaluate_predictions_automatically"] is True
         assert project["model_version"] == served.predictor.model_version
         (backend,) = _backends(api, pid)
         assert backend["url"] == served.url and backend["title"] == project["model_version"]
-        # nothing is made up front: only when an annotator opens the task
+        # nothing is made up front, not even by listing the tasks (as push and suggest do):
+        # only when an annotator opens the task
+        listed = api.http.get("/api/tasks/", params={"project": pid, "page_size": 1000})
+        assert len(listed.json()["tasks"]) == 9  # 7 pushed, 2 not the release's
         assert all(api.predictions(lazy[a]) == [] for a in unannotated)
+        # the labeling stream ("Label All Tasks") hands out a task with its prediction
+        handed = api.http.get(f"/api/projects/{pid}/next").json()
+        outside = handed["id"] in (world["gone_task"], world["changed_task"])
+        versions = [p["model_version"] for p in handed["predictions"]]
+        assert versions == ([] if outside else [served.predictor.model_version])
         for article_id in [*unannotated, *annotated]:
             r = api.http.get(f"/api/tasks/{lazy[article_id]}")  # as the labeling page does
             assert r.status_code == 200, r.text
         for task_id in (world["gone_task"], world["changed_task"]):
             assert api.http.get(f"/api/tasks/{task_id}").status_code == 200
         counts = dict(served.predictor.counts)
-    assert counts == {SUGGESTED: 3, ANNOTATED: 4, NOT_IN_RELEASE: 2}
+    assert counts == {SUGGESTED: 3, ANNOTATED: 4, NOT_IN_RELEASE: 3 if outside else 2}
     for article_id in unannotated:
         (got,) = api.predictions(lazy[article_id])
         (want,) = api.predictions(bulk[article_id])
@@ -148,7 +155,6 @@ def test_opening_a_task_stores_the_bulk_prediction(world: dict[str, Any]) -> Non
     assert _backends(api, pid) == []
     hooks = api.http.get("/api/webhooks/", params={"project": pid}).json()
     assert [h for h in hooks if h["url"].startswith(served.url)] == []
-    assert project["evaluate_predictions_automatically"] is False
     assert project["model_version"] == world["bulk"].model_version
 
 

@@ -10,10 +10,14 @@ Measured on Label Studio 1.23:
 - The server asks only the project's first backend (`project.ml_backend`), so a project
   keeps at most one of the toolkit's, and a backend someone else connected is an error
   rather than silently shadowing ours.
-- A task without predictions is sent to the backend when it is opened if the project has
-  `show_collab_predictions` or `evaluate_predictions_automatically` on; the second also
-  makes every Data Manager page (and every task listing through the API) send its tasks.
-  The interface shows the predictions of the project's `model_version`; deleting a
+- A task without predictions is sent to the backend when it is opened (GET
+  /api/tasks/ID: `show_collab_predictions` or `evaluate_predictions_automatically` on)
+  and when the labeling stream hands it out (/api/projects/ID/next:
+  `show_collab_predictions` on and the backend's title equal to the project's
+  `model_version`). `evaluate_predictions_automatically` also sends every page of every
+  task listing, the Data Manager's and the API's (push, suggest and the benchmarks list
+  all tasks), which would make all predictions up front: it is kept off.
+- The interface shows the predictions of the project's `model_version`; deleting a
   backend whose title is that version empties it, so the backend's title is the model
   version and `disconnect` sets it back.
 """
@@ -127,24 +131,23 @@ def connect_backend(
         client.sdk.projects.update,
         pid,
         show_collab_predictions=True,
-        evaluate_predictions_automatically=True,
+        evaluate_predictions_automatically=False,  # not on every listing: see above
         model_version=model_version,
     )
     return out
 
 
 def disconnect_backend(client: StudioClient, connection: BackendConnection) -> None:
-    """Remove the backend (and its webhook) and stop asking for predictions; the
-    predictions it made stay and are still shown (the project's model version)."""
+    """Remove the backend (and any webhook for it); the predictions it made stay and are
+    still shown (the project's model version, which the deletion empties, is set back)."""
     pid = connection.project_id
     for backend in backends(client, pid):
         if int(backend["id"]) == connection.backend_id:
             _delete_backend(client, pid, backend)
     client.call(
-        f"stop asking for predictions in project {pid}",
+        f"show the predictions {connection.model_version!r} in project {pid}",
         client.sdk.projects.update,
         pid,
-        evaluate_predictions_automatically=False,
         model_version=connection.model_version,
     )
 
