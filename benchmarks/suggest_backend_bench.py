@@ -115,6 +115,7 @@ def bench_backend(
         first = _latencies(http, with_backend)
         again = _latencies(http, with_backend)
         counts = dict(served.predictor.counts)
+        backend_ms = 1000 * served.predictor.busy_seconds / max(1, served.predictor.requests)
         breakdown = dict(served.seconds)
         version = served.predictor.model_version
     made = client.request_json(
@@ -131,6 +132,7 @@ def bench_backend(
         "ratio_start_and_connect_vs_push_time": ready_s / push_s,
         "model_version": version,
         "backend_counts": counts,
+        "backend_ms_per_request": backend_ms,
         "predictions_stored": made,
         "open_without_backend": _summary(before),
         "open_first_with_backend": _summary(first),
@@ -157,7 +159,8 @@ def render(results: dict[str, Any]) -> str:
             line("first opening, no backend", "open_without_backend"),
             line("first opening, backend makes the prediction", "open_first_with_backend"),
             line("second opening, prediction stored", "open_again_with_backend"),
-            f"  backend: {s['backend_counts']}; stored: {s['predictions_stored']}",
+            f"  backend: {s['backend_counts']}, {s['backend_ms_per_request']:.1f} ms of its own "
+            f"per request; stored: {s['predictions_stored']}",
         ]
     )
 

@@ -90,6 +90,8 @@ class Predictor:
     scheme: LabelScheme | None = None  # the release's: its stance targets, label names
     counts: Counter[str] = field(default_factory=Counter)  # tasks seen, by outcome
     last_error: str | None = None  # of a failed /predict (the client sees its type only)
+    requests: int = 0  # /predict requests answered
+    busy_seconds: float = 0.0  # spent making their predictions
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def article_of(self, task: Mapping[str, Any]) -> str | None:
@@ -117,6 +119,7 @@ class Predictor:
         # The scheme is set here: a request runs in a thread of its own, which does not
         # inherit the context of the code that started the server.
         with self._lock, use_scheme(self.scheme):
+            clock = time.perf_counter()
             made = make_suggestions(
                 self.data,
                 sorted(set(todo.values())),
@@ -145,6 +148,8 @@ class Predictor:
                     }
                 )
             self.counts.update(outcome)
+            self.requests += 1
+            self.busy_seconds += time.perf_counter() - clock
         return results
 
 
