@@ -134,3 +134,22 @@ def test_predict_answers_each_task_in_order(
         "stance_rusia", "stance_tiongkok", "stance_korea_utara", "stance_icc", "stance_barat"
     }  # fmt: skip
     assert server.predictor.counts == Counter({SUGGESTED: 2, ANNOTATED: 2, NOT_IN_RELEASE: 3})
+
+
+def test_a_taken_port_is_a_clean_error(backend: tuple[BackendServer, httpx.Client]) -> None:
+    from toolkit.errors import ToolkitError
+
+    server, _ = backend
+    port = int(server.server_address[1])
+    with pytest.raises(ToolkitError, match=f"cannot listen on 127.0.0.1:{port}"):
+        BackendServer(server.predictor, "127.0.0.1", port)
+
+
+def test_cli_serve_is_not_an_evaluation(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from toolkit.cli import cli
+
+    done = CliRunner().invoke(cli, ["suggest", str(tmp_path), "--serve", "--evaluate"])
+    assert done.exit_code == 2
+    assert "--serve serves the suggestions; evaluate them on their own" in done.output

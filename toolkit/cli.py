@@ -850,6 +850,8 @@ def suggest(
 
     cache = toolkit_home() / "suggest-cache"  # the cross-validation behind the model's types
     if serve:
+        if do_evaluate or cross_validate:
+            raise click.UsageError("--serve serves the suggestions; evaluate them on their own")
         _serve_suggestions(
             release_dir, project, url, api_key, host, port, no_model, no_stance, cache
         )
