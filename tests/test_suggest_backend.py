@@ -153,3 +153,26 @@ def test_cli_serve_is_not_an_evaluation(tmp_path: Path) -> None:
     done = CliRunner().invoke(cli, ["suggest", str(tmp_path), "--serve", "--evaluate"])
     assert done.exit_code == 2
     assert "--serve serves the suggestions; evaluate them on their own" in done.output
+
+
+def test_the_model_trained_once_predicts_as_the_bulk_path(
+    data: ReleaseGold, rows: dict[str, dict[str, Any]]
+) -> None:
+    """With the model chosen for some types, the backend trains it at start and the bulk
+    path per run; same seed, same gold: the same prediction."""
+    from toolkit.labels.suggest_model import NerModel
+    from toolkit.labels.suggest_release import ModelChoice
+
+    choice = ModelChoice(("EVT", "ORG"), {"EVT": 0.5, "ORG": 0.7})
+    ner = NerModel(data.gold, scores=choice.precision)
+    version = make_suggestions(data, [], choice=choice, ner=ner).model_version
+    assert "+model" in version
+    predictor = Predictor(data, version, choice, ner=ner, scheme=SCHEME)
+    new = [r for r in rows.values() if r["source_file"] != COPY][:2]  # any two articles
+    served = predictor.predict([task(i, r) for i, r in enumerate(new)])
+    bulk = make_suggestions(data, [r["id"] for r in new], choice=choice)  # trains its own
+    for row, answer in zip(new, served, strict=True):
+        items = prediction_result(row["text"], bulk.spans[row["id"]], bulk.stances)
+        assert answer["result"] == items and answer["model_version"] == bulk.model_version
+    # the model takes part (its spans lose the overlaps to the gazetteer's on this gold)
+    assert any(ner.predict([r["text"] for r in new], types=list(choice.types)))
