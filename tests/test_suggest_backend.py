@@ -26,7 +26,12 @@ from toolkit.labels.suggest_backend import (
     BackendServer,
     Predictor,
 )
-from toolkit.labels.suggest_release import ReleaseGold, make_suggestions, prediction_result
+from toolkit.labels.suggest_release import (
+    ReleaseGold,
+    Suggester,
+    make_suggestions,
+    prediction_result,
+)
 
 COPY = "001_5258ceb684c511fe.txt"  # seed 001, the syndicated copy of seed 000: no gold here
 SCHEME = load_project(ROOT / "dataset.yaml").labels
@@ -64,8 +69,7 @@ def data(release: Path, rows: dict[str, dict[str, Any]]) -> ReleaseGold:
 
 @pytest.fixture
 def backend(data: ReleaseGold) -> Iterator[tuple[BackendServer, httpx.Client]]:
-    version = make_suggestions(data, []).model_version
-    server = BackendServer(Predictor(data, version, scheme=SCHEME)).start()
+    server = BackendServer(Predictor(Suggester(data), SCHEME)).start()
     with server, httpx.Client(base_url=server.url, timeout=30) as http:
         yield server, http
 
@@ -83,7 +87,7 @@ def task(task_id: int, row: dict[str, Any], **extra: Any) -> dict[str, Any]:
 def test_health_setup_and_webhook(backend: tuple[BackendServer, httpx.Client]) -> None:
     server, http = backend
     version = server.predictor.model_version
-    assert version.startswith("toolkit-suggest:propagation+gazetteer+stance@news-1.0.0")
+    assert version.startswith("toolkit-suggest:propagation+gazetteer+stance@news-1.0.0#")
     health = http.get("/health")
     assert health.status_code == 200 and health.json()["status"] == "UP"
     setup = {"project": "3.1700000000", "schema": "<View/>", "hostname": "http://x",
@@ -160,14 +164,11 @@ def test_the_model_trained_once_predicts_as_the_bulk_path(
 ) -> None:
     """With the model chosen for some types, the backend trains it at start and the bulk
     path per run; same seed, same gold: the same prediction."""
-    from toolkit.labels.suggest_model import NerModel
     from toolkit.labels.suggest_release import ModelChoice
 
     choice = ModelChoice(("EVT", "ORG"), {"EVT": 0.5, "ORG": 0.7})
-    ner = NerModel(data.gold, scores=choice.precision)
-    version = make_suggestions(data, [], choice=choice, ner=ner).model_version
-    assert "+model" in version
-    predictor = Predictor(data, version, choice, ner=ner, scheme=SCHEME)
+    predictor = Predictor(Suggester(data, choice=choice), SCHEME)
+    assert "+model" in predictor.model_version
     new = [r for r in rows.values() if r["source_file"] != COPY][:2]  # any two articles
     served = predictor.predict([task(i, r) for i, r in enumerate(new)])
     bulk = make_suggestions(data, [r["id"] for r in new], choice=choice)  # trains its own
@@ -175,4 +176,5 @@ def test_the_model_trained_once_predicts_as_the_bulk_path(
         items = prediction_result(row["text"], bulk.spans[row["id"]], bulk.stances)
         assert answer["result"] == items and answer["model_version"] == bulk.model_version
     # the model takes part (its spans lose the overlaps to the gazetteer's on this gold)
-    assert any(ner.predict([r["text"] for r in new], types=list(choice.types)))
+    ner = predictor.suggester._ner
+    assert ner is not None and any(ner.predict([r["text"] for r in new], types=["EVT", "ORG"]))

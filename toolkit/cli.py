@@ -905,11 +905,11 @@ def _serve_suggestions(
         served.append(serve.predictor)
         if serve.replaced:
             click.echo(f"deleted earlier predictions: {', '.join(serve.replaced)}")
-        choice = serve.predictor.choice
+        types = serve.predictor.suggester.model_types
         click.echo(
             f"serving suggestions {serve.predictor.model_version!r} at {serve.url} for "
             f"project {serve.connection.project_id} (model used for: "
-            f"{', '.join(choice.types if choice else ()) or 'no type'}); Ctrl-C to stop"
+            f"{', '.join(types) or 'no type'}); Ctrl-C to stop"
         )
         threading.Event().wait()
     if not served:

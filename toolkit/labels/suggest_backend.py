@@ -20,10 +20,11 @@ What Label Studio 1.23 sends (label_studio/ml/api_connector.py, ml/models.py):
 - `POST /webhook`: the project's events (the server registers `<url>/webhook` when the
   backend is connected); acknowledged and ignored.
 
-The predictions are made by exactly the bulk path's code (`read_gold`, `make_suggestions`,
+The predictions are made by exactly the bulk path's code (`read_gold`, `Suggester`,
 `prediction_result` of toolkit.labels.suggest_release) with its model version, so a task
 gets the same prediction either way. The gold, the gazetteer and the model are prepared
-once at start; a request costs the gazetteer and propagation over its tasks' texts.
+once at start (a `Suggester`); a request costs the gazetteer and propagation over its
+tasks' texts.
 """
 
 from __future__ import annotations
@@ -46,14 +47,13 @@ from toolkit.errors import ToolkitError
 from toolkit.labels.suggest_release import (
     MODEL_VERSION_PREFIX,
     NOT_EVALUATED,
-    ModelChoice,
     ReleaseGold,
-    make_suggestions,
+    Suggester,
     model_choice,
     prediction_result,
     read_gold,
 )
-from toolkit.studio import ml_backend
+from toolkit.studio import ml_backend, predictions
 from toolkit.studio.client import StudioClient, connect
 from toolkit.studio.fetch import find_project
 from toolkit.studio.ml_backend import BackendConnection
@@ -81,18 +81,23 @@ def _answered(task: Mapping[str, Any]) -> bool:
 class Predictor:
     """The release's gold, prepared once; `predict` answers a /predict request's tasks."""
 
-    data: ReleaseGold
-    model_version: str
-    choice: ModelChoice | None = None
-    stance: bool = True
-    ner: Any = None  # the NerModel trained once, when the model is used for some type
-    model_choice: str = NOT_EVALUATED
+    suggester: Suggester  # the gazetteer, stance proposals, the model trained once
     scheme: LabelScheme | None = None  # the release's: its stance targets, label names
+    model_choice: str = NOT_EVALUATED
+    # the suggester's, or an equal-digest one the project already shows (see `serving`)
+    model_version: str = ""
     counts: Counter[str] = field(default_factory=Counter)  # tasks seen, by outcome
     last_error: str | None = None  # of a failed /predict (the client sees its type only)
     requests: int = 0  # /predict requests answered
     busy_seconds: float = 0.0  # spent making their predictions
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.model_version = self.model_version or self.suggester.model_version
+
+    @property
+    def data(self) -> ReleaseGold:
+        return self.suggester.data
 
     def article_of(self, task: Mapping[str, Any]) -> str | None:
         """The release article a task holds, if its text is the release's: the hash it was
@@ -120,20 +125,15 @@ class Predictor:
         # inherit the context of the code that started the server.
         with self._lock, use_scheme(self.scheme):
             clock = time.perf_counter()
-            made = make_suggestions(
-                self.data,
-                sorted(set(todo.values())),
-                choice=self.choice,
-                stance=self.stance,
-                ner=self.ner,
-            )
+            spans = self.suggester.spans(sorted(set(todo.values())))
             results: list[Any] = []
             for i in range(len(tasks)):
                 if i not in todo:
                     results.append([])
                     continue
                 article = self.data.articles[todo[i]]
-                items = prediction_result(article.text, made.spans[todo[i]], made.stances)
+                stances = self.suggester.stances
+                items = prediction_result(article.text, spans[todo[i]], stances)
                 if not items:
                     outcome[i] = NOTHING_FOUND
                     results.append([])
@@ -144,7 +144,7 @@ class Predictor:
                     {
                         "result": items,
                         "score": round(sum(scores) / len(scores), 4),
-                        "model_version": made.model_version,
+                        "model_version": self.model_version,
                     }
                 )
             self.counts.update(outcome)
@@ -168,15 +168,9 @@ def prepare(
         if not data.gold:
             raise ToolkitError(f"{release_dir} has no gold labels to suggest from")
         choice, how = model_choice(data, cache_dir) if model else (None, "off")
-        ner = None
-        if choice is not None and choice.types:
-            from toolkit.labels.suggest_model import NerModel
-
-            ner = NerModel(data.gold, scores=choice.precision)
-        # the model version, and a warm-up: the tokenizer loads spaCy on first use (~1 s)
-        warm = [data.gold[0].article_id]
-        version = make_suggestions(data, warm, choice=choice, stance=stance, ner=ner).model_version
-    return Predictor(data, version, choice, stance, ner, how, scheme)
+        suggester = Suggester(data, choice=choice, stance=stance)
+        suggester.spans([data.gold[0].article_id])  # warm-up: spaCy loads on first use (~1 s)
+    return Predictor(suggester, scheme, how)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -320,8 +314,19 @@ def serving(
     with BackendServer(predictor, host, port) as server:
         server.start()
         clock = time.perf_counter()
-        replaced = ml_backend.drop_other_versions(
-            client, pid, MODEL_VERSION_PREFIX, predictor.model_version
+        # As `suggest` does: predictions of an equal digest are the ones this would make,
+        # so their version string (the project shows one) is kept, and the tasks holding
+        # them are never asked for; the toolkit's other versions are deleted (a task
+        # holding any prediction is never sent to the backend).
+        digest = f"#{predictor.suggester.digest}"
+        same = sorted(
+            v
+            for v in predictions.model_versions(client, pid)
+            if v.startswith(MODEL_VERSION_PREFIX) and v.endswith(digest)
+        )
+        predictor.model_version = same[0] if same else predictor.suggester.model_version
+        replaced = predictions.delete_versions(
+            client, pid, MODEL_VERSION_PREFIX, keep=predictor.model_version
         )
         connection = ml_backend.connect_backend(
             client, pid, server.url, predictor.model_version, ours=MODEL_VERSION_PREFIX

@@ -150,19 +150,3 @@ def disconnect_backend(client: StudioClient, connection: BackendConnection) -> N
         pid,
         model_version=connection.model_version,
     )
-
-
-def drop_other_versions(client: StudioClient, pid: int, prefix: str, keep: str) -> dict[str, int]:
-    """Delete the predictions of every model version starting with `prefix` but `keep`:
-    a task holding one is never sent to the backend (the server asks only for tasks
-    without any prediction), and the interface would not show it. Returns version ->
-    predictions deleted; annotations are never touched."""
-    from toolkit.studio.predictions import model_versions
-
-    deleted = {}
-    for version, n in sorted(model_versions(client, pid).items()):
-        if version.startswith(prefix) and version != keep:
-            _json(client, f"delete the predictions of {version!r} in project {pid}", "DELETE",
-                  f"api/projects/{pid}/model-versions/", {"model_version": version})  # fmt: skip
-            deleted[version] = n
-    return deleted
