@@ -10,7 +10,8 @@ before extraction; when they change, that site's pages are extracted again), the
 version alone is not bumped on every change of the extractor). The split is not cached:
 it is cheap and depends on the ratios. Corpus-level steps (exact duplicates, near-duplicate
 groups) run on the cached per-page data, as on fresh data, so a rebuild gives the same
-bytes as a full build.
+bytes as a full build; the template lines are counted from cached per-page rows too
+(template_cache.py, in the same folder).
 
 The digests of the releases it built are kept too (see `release_digests`).
 
@@ -58,7 +59,7 @@ _IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
 # What a cached row derives from: extraction, the row and its digests, the band hashes.
 _CODE = ("pages", "dataset/prepare.py", "dataset/near_duplicates.py", "dataset/schema.py",
          "dataset/versioning.py", "dataset/splits.py", "dataset/templates.py",
-         "dataset/cache.py")  # fmt: skip
+         "dataset/cache.py", "dataset/template_cache.py")  # fmt: skip
 
 
 def default_dir(out: Path) -> Path:

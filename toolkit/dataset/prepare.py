@@ -27,6 +27,7 @@ from toolkit.dataset.cache import PageCache
 from toolkit.dataset.near_duplicates import paragraph_bands
 from toolkit.dataset.schema import config_schema
 from toolkit.dataset.splits import split_for
+from toolkit.dataset.template_cache import TemplateCache
 from toolkit.dataset.templates import Templates, find_templates
 from toolkit.dataset.versioning import content_digests
 from toolkit.pages.article import Article, Rejection
@@ -86,7 +87,10 @@ def prepared_chunks(
     with a `cache`, only the pages it does not hold are extracted."""
     spool_dir.mkdir(parents=True, exist_ok=True)
     sources = list(sources)
-    templates = find_templates(sources)  # a site's repeated lines, from every input page
+    # a site's repeated lines, from every input page (the cache holds their lines)
+    templates = find_templates(
+        sources, TemplateCache(cache.directory) if cache is not None else None
+    )
     tasks = (
         (spool_dir / f"chunk-{n:07d}.arrow", pages, max_bytes, ratios, _share(templates, pages))
         for n, pages in enumerate(input_chunks(sources, skip=skip))

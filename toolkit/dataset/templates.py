@@ -7,7 +7,10 @@ publisher profile its text matches). A line found on at least `MIN_PAGES` distin
 and on at least `MIN_SHARE` of its site's pages is a template line of that site; the
 extractor drops it with reason "template" (listed in the page's dropped lines like every
 other). The counts depend only on the set of inputs, never on the order in which workers
-finish, so 1 and 2 workers give the same result.
+finish, so 1 and 2 workers give the same result. What a page contributes (its site, its
+line keys, which are prose) is a table row; an incremental build keeps those rows in its
+cache (template_cache.py) and parses only the pages it has not seen, then counts again
+over all rows: the count is the same, whichever rows came from the cache.
 """
 
 from __future__ import annotations
@@ -16,21 +19,42 @@ import hashlib
 import html
 import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from toolkit.batches import batched
 from toolkit.pages.publishers import detect_profile
 from toolkit.pages.read import Source, iter_sources
 from toolkit.pages.roles import is_prose, normalise
+
+if TYPE_CHECKING:  # template_cache imports the extraction cache, which imports this
+    from toolkit.dataset.template_cache import TemplateCache
 
 MIN_PAGES = 5  # a line on fewer pages than this is never a template line
 MIN_SHARE = 0.1  # ... nor one on less than this share of its site's pages
 PROSE_SHARE = 0.5  # a sentence of prose must be on half the site's pages: copies of one
 # story (syndication, near-duplicates) share sentences, menus and footers are everywhere
 MAX_LINE = 160  # menus, promos and footers are short; story paragraphs are long
+_BATCH = 4096  # pages read, looked up in the cache and parsed together
+KEY = "_key"  # the row's cache key (template_cache.py); zeros when there is no cache
+# What the count needs of one page: its site, its distinct short-line keys, and for each
+# whether the line it came from reads as prose.
+SCHEMA = pa.schema(
+    [
+        pa.field(KEY, pa.binary(16)),
+        pa.field("site", pa.string()),
+        pa.field("lines", pa.list_(pa.string())),
+        pa.field("prose", pa.list_(pa.bool_())),
+    ]
+)
 _HIDDEN = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
 _BLOCK = re.compile(
     r"</?(?:p|div|li|ul|ol|h[1-6]|br|tr|td|th|table|section|article|header|footer|nav|aside"
@@ -67,35 +91,95 @@ class Templates:
         return Templates({k: v for k, v in self.lines.items() if k in sites}, site_of)
 
 
-def find_templates(paths: Iterable[Path]) -> Templates:
-    """Count the short lines of every input page by site; keep those on many pages."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    prose: set[str] = set()
-    pages: Counter[str] = Counter()
+def find_templates(paths: Iterable[Path], cache: TemplateCache | None = None) -> Templates:
+    """Count the short lines of every input page by site; keep those on many pages.
+    With a `cache` (template_cache.py), a page it has seen is not parsed again: its
+    site and line keys are read from it, and the new pages' are stored in it."""
+    tables: dict[str, pa.Table] = {}  # rows of pages: cached segments and new batches
+    where: list[tuple[str, str, int, bool]] = []  # per page: name, table, row, first copy
     seen: set[bytes] = set()
-    templates = Templates()
-    for source in iter_sources(paths):
-        if source.kind == "unsupported":
-            continue
+    pages = (s for s in iter_sources(paths) if s.kind != "unsupported")
+    for number, batch in enumerate(batched(pages, _BATCH)):
+        digests = [hashlib.sha256(source.raw).digest() for source in batch]
+        if cache is not None:
+            keys = [cache.key(s, d) for s, d in zip(batch, digests, strict=True)]
+            found = cache.find(keys)
+        else:
+            keys, found = [bytes(16)] * len(batch), [None] * len(batch)
+        fresh = [i for i, place in enumerate(found) if place is None]
+        if fresh:
+            table = _page_rows([batch[i] for i in fresh], [keys[i] for i in fresh])
+            name = cache.store(table) if cache is not None else f"batch-{number}"
+            tables[name] = table
+            for row, i in enumerate(fresh):
+                found[i] = (name, row)
+        for source, digest, place in zip(batch, digests, found, strict=True):
+            assert place is not None
+            # the same page twice must not make its own lines templates
+            where.append((source.source_file, *place, digest not in seen))
+            seen.add(digest)
+    return _count(where, lambda name: tables[name] if name in tables else cache.table(name))
+
+
+def _page_rows(sources: list[Source], keys: list[bytes]) -> pa.Table:
+    """What the count needs of each page: its site, its line keys and their prose flags."""
+    sites, lines, prose = [], [], []
+    for source in sources:
         text, url = _text_and_url(source)
-        site = site_key(text, url or source.url)
-        templates.site_of[source.source_file] = site
-        digest = hashlib.sha256(source.raw).digest()
-        if digest in seen:  # the same page twice must not make its own lines templates
+        sites.append(site_key(text, url or source.url))
+        page = page_line_keys(text)
+        lines.append(list(page))
+        prose.append([is_prose(line) for line in page.values()])
+    columns = [pa.array(keys, pa.binary(16)), sites, lines, prose]
+    return pa.table(columns, schema=SCHEMA)
+
+
+def _count(
+    where: list[tuple[str, str, int, bool]], table_of: Callable[[str], pa.Table]
+) -> Templates:
+    """Templates from the rows of every page: a site's line keys on enough of its pages
+    (each distinct page once). Counted with Arrow, one table of rows at a time."""
+    templates = Templates()
+    by_table: dict[str, list[int]] = defaultdict(list)
+    for position, (_, name, _, _) in enumerate(where):
+        by_table[name].append(position)
+    site_at: list[str] = [""] * len(where)
+    counted, prose, page_sites = [], [], []
+    for name, positions in by_table.items():
+        rows = table_of(name).take([where[p][2] for p in positions])
+        for position, site in zip(positions, rows.column("site").to_pylist(), strict=True):
+            site_at[position] = site
+        rows = rows.filter(pa.array([where[p][3] for p in positions], pa.bool_()))
+        if not rows.num_rows:
             continue
-        seen.add(digest)
-        pages[site] += 1
-        keys = page_line_keys(text)
-        counts[site].update(keys.keys())  # a dict would add its values
-        prose.update(key for key, line in keys.items() if is_prose(line))
-    for site, counter in sorted(counts.items()):
-        need = max(MIN_PAGES, math.ceil(MIN_SHARE * pages[site]))
-        need_prose = max(need, math.ceil(PROSE_SHARE * pages[site]))
-        found = frozenset(
-            key for key, n in counter.items() if n >= (need_prose if key in prose else need)
-        )
-        if found:
-            templates.lines[site] = found
+        page_sites.append(rows.column("site").combine_chunks())
+        lines = rows.column("lines").combine_chunks()
+        line = lines.flatten()
+        site = page_sites[-1].take(pc.list_parent_indices(lines))
+        pairs = pa.table({"site": site, "line": line})
+        counted.append(pairs.group_by(["site", "line"]).aggregate([([], "count_all")]))
+        prose.append(pc.unique(line.filter(rows.column("prose").combine_chunks().flatten())))
+    templates.site_of = {where[p][0]: site_at[p] for p in range(len(where))}
+    if not counted:
+        return templates
+    counts = pa.concat_tables(counted).group_by(["site", "line"]).aggregate([("count_all", "sum")])
+    per_site = pc.value_counts(pa.concat_arrays(page_sites)).to_pylist()
+    names = [entry["values"] for entry in per_site]
+    need = [max(MIN_PAGES, math.ceil(MIN_SHARE * entry["counts"])) for entry in per_site]
+    need_prose = [
+        max(n, math.ceil(PROSE_SHARE * entry["counts"]))
+        for n, entry in zip(need, per_site, strict=True)
+    ]
+    at = pc.index_in(counts.column("site"), value_set=pa.array(names, pa.string())).to_numpy()
+    is_prose_line = pc.is_in(counts.column("line"), value_set=pa.concat_arrays(prose))
+    threshold = np.where(
+        is_prose_line.to_numpy(zero_copy_only=False), np.array(need_prose)[at], np.array(need)[at]
+    )
+    found = counts.filter(pa.array(counts.column("count_all_sum").to_numpy() >= threshold))
+    lines_by_site: dict[str, set[str]] = defaultdict(set)
+    for site, line in zip(*(found.column(c).to_pylist() for c in ("site", "line")), strict=True):
+        lines_by_site[site].add(line)
+    templates.lines = {site: frozenset(lines_by_site[site]) for site in sorted(lines_by_site)}
     return templates
 
 
