@@ -222,7 +222,7 @@ class BucketPairs(PipelineStep):
             records = np.fromfile(buckets[number], dtype=_RECORD)
             pairs = index._pairs(records, starts)
             self.stat_update("pairs", value=len(pairs))
-            part = (pairs["a"] % PAIR_BUCKETS).astype(np.intp)
+            part = (pairs["a"] % PAIR_BUCKETS).astype(np.min_scalar_type(PAIR_BUCKETS - 1))
             prefix = directory / f"pairs-r{rank:05d}-b{number:03d}"
             _append_partitioned(pairs, part, prefix)
         yield from data or ()

@@ -95,14 +95,22 @@ def find_templates(paths: Iterable[Path], cache: TemplateCache | None = None) ->
     """Count the short lines of every input page by site; keep those on many pages.
     With a `cache` (template_cache.py), a page it has seen is not parsed again: its
     site and line keys are read from it, and the new pages' are stored in it."""
+    pages = ((s, hashlib.sha256(s.raw).digest()) for s in iter_sources(paths))
+    return count_templates(pages, cache)
+
+
+def count_templates(
+    pages: Iterable[tuple[Source, bytes]], cache: TemplateCache | None = None
+) -> Templates:
+    """`find_templates` of pages already read: each Source with the sha256 of its raw."""
     tables: dict[str, pa.Table] = {}  # rows of pages: cached segments and new batches
     where: list[tuple[str, str, int, bool]] = []  # per page: name, table, row, first copy
     seen: set[bytes] = set()
-    pages = (s for s in iter_sources(paths) if s.kind != "unsupported")
-    for number, batch in enumerate(batched(pages, _BATCH)):
-        digests = [hashlib.sha256(source.raw).digest() for source in batch]
+    supported = ((s, d) for s, d in pages if s.kind != "unsupported")
+    for number, pairs in enumerate(batched(supported, _BATCH)):
+        batch, digests = [s for s, _ in pairs], [d for _, d in pairs]
         if cache is not None:
-            keys = [cache.key(s, d) for s, d in zip(batch, digests, strict=True)]
+            keys = [cache.key(s, d) for s, d in pairs]
             found = cache.find(keys)
         else:
             keys, found = [bytes(16)] * len(batch), [None] * len(batch)
