@@ -44,6 +44,7 @@ PROSE_SHARE = 0.5  # a sentence of prose must be on half the site's pages: copie
 # story (syndication, near-duplicates) share sentences, menus and footers are everywhere
 MAX_LINE = 160  # menus, promos and footers are short; story paragraphs are long
 _BATCH = 4096  # pages read, looked up in the cache and parsed together
+_COUNT = [([], "count_all")]  # grouped on one thread: 8x faster than threaded on 2 busy cores
 KEY = "_key"  # the row's cache key (template_cache.py); zeros when there is no cache
 # What the count needs of one page: its site, its distinct short-line keys, and for each
 # whether the line it came from reads as prose.
@@ -165,12 +166,13 @@ def _count(
         line = lines.flatten()
         site = page_sites[-1].take(pc.list_parent_indices(lines))
         pairs = pa.table({"site": site, "line": line})
-        counted.append(pairs.group_by(["site", "line"]).aggregate([([], "count_all")]))
+        counted.append(pairs.group_by(["site", "line"], use_threads=False).aggregate(_COUNT))
         prose.append(pc.unique(line.filter(rows.column("prose").combine_chunks().flatten())))
     templates.site_of = {where[p][0]: site_at[p] for p in range(len(where))}
     if not counted:
         return templates
-    counts = pa.concat_tables(counted).group_by(["site", "line"]).aggregate([("count_all", "sum")])
+    counts = pa.concat_tables(counted).group_by(["site", "line"], use_threads=False)
+    counts = counts.aggregate([("count_all", "sum")])
     per_site = pc.value_counts(pa.concat_arrays(page_sites)).to_pylist()
     names = [entry["values"] for entry in per_site]
     need = [max(MIN_PAGES, math.ceil(MIN_SHARE * entry["counts"])) for entry in per_site]
