@@ -84,9 +84,9 @@ _BAND_SALT = np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0xC2B2AE3D27D4
 def _append_partitioned(records: np.ndarray, keys: np.ndarray, parts: int, prefix: Path) -> None:
     """Append each record to the file `<prefix>-NNN.bin` of its key (0 <= key < parts),
     keeping the records' order within a part (`keys`: small unsigned integers, sorted by radix)."""
-    order = np.argsort(keys, kind="stable")
-    records, keys = records[order], keys[order]
-    edges = np.searchsorted(keys, np.arange(parts + 1))
+    # np.take: fancy indexing of structured records is ~8x slower than `take`
+    records = np.take(records, np.argsort(keys, kind="stable"))
+    edges = np.r_[0, np.cumsum(np.bincount(keys, minlength=parts))]
     for part in range(parts):
         if edges[part] < edges[part + 1]:
             with open(f"{prefix}-{part:03d}.bin", "ab") as fh:
@@ -168,7 +168,7 @@ class NearDuplicateIndex:
         if not len(records):
             return np.empty(0, dtype=_PAIR)
         # lexsort of the two fields: 5x faster than sorting the structured records
-        records = records[np.lexsort((records["paragraph"], records["hash"]))]
+        records = np.take(records, np.lexsort((records["paragraph"], records["hash"])))
         hashes = records["hash"]
         paragraphs = records["paragraph"].astype(np.int64)
         if owner_of is None:
