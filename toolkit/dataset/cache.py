@@ -13,6 +13,12 @@ groups) run on the cached per-page data, as on fresh data, so a rebuild gives th
 bytes as a full build; the template lines are counted from cached per-page rows too
 (template_cache.py, in the same folder).
 
+A page is read once per build: the parent reads every page for the template pass and
+makes its key there (`page_base` from its fields and the sha256 of its bytes, then
+`with_templates` once its site's lines are counted); a worker looks the key up and reads
+only the pages the cache does not hold (`extract_entries`), keying those from its own
+reading.
+
 The digests of the releases it built are kept too (see `release_digests`).
 
 Layout: a folder of Arrow IPC segment files, one per worker chunk that had new pages,
