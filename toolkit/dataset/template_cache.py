@@ -40,7 +40,6 @@ class TemplateCache:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._settings = hashlib.sha256(f"templates|{_code_fingerprint()}".encode()).digest()
-        self._tables: dict[str, pa.Table] = {}
         self.segments = sorted(p.name for p in self.directory.glob("lines-*.arrow"))
         keys, numbers, rows = [], [], []
         for number, name in enumerate(self.segments):
@@ -83,13 +82,10 @@ class TemplateCache:
         ]
 
     def table(self, name: str) -> pa.Table:
-        """A segment's rows (memory-mapped, opened once per build)."""
-        table = self._tables.get(name)
-        if table is None:
-            with pa.memory_map(str(self.directory / name)) as source:
-                table = pa.ipc.open_file(source).read_all()
-            self._tables[name] = table
-        return table
+        """A segment's rows (memory-mapped: opening one again is cheap, and the pages
+        stay in the page cache rather than in the build's memory)."""
+        with pa.memory_map(str(self.directory / name)) as source:
+            return pa.ipc.open_file(source).read_all()
 
     def store(self, table: pa.Table) -> str:
         """Write new rows as one segment (atomic rename); its name."""
@@ -104,5 +100,4 @@ class TemplateCache:
             os.replace(tmp, self.directory / name)
         finally:
             tmp.unlink(missing_ok=True)
-        self._tables[name] = table
         return name

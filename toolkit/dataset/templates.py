@@ -19,8 +19,8 @@ import hashlib
 import html
 import math
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +44,7 @@ PROSE_SHARE = 0.5  # a sentence of prose must be on half the site's pages: copie
 # story (syndication, near-duplicates) share sentences, menus and footers are everywhere
 MAX_LINE = 160  # menus, promos and footers are short; story paragraphs are long
 _BATCH = 4096  # pages read, looked up in the cache and parsed together
+_MERGE = 16  # partial counts (one per batch and table) merged into one at a time
 _COUNT = [([], "count_all")]  # grouped on one thread: 8x faster than threaded on 2 busy cores
 KEY = "_key"  # the row's cache key (template_cache.py); zeros when there is no cache
 # What the count needs of one page: its site, its distinct short-line keys, and for each
@@ -104,30 +105,42 @@ def count_templates(
     pages: Iterable[tuple[Source, bytes]], cache: TemplateCache | None = None
 ) -> Templates:
     """`find_templates` of pages already read: each Source with the sha256 of its raw."""
-    tables: dict[str, pa.Table] = {}  # rows of pages: cached segments and new batches
-    where: list[tuple[str, str, int, bool]] = []  # per page: name, table, row, first copy
+    templates, counts = Templates(), _Counts()
     seen: set[bytes] = set()
     supported = ((s, d) for s, d in pages if s.kind != "unsupported")
-    for number, pairs in enumerate(batched(supported, _BATCH)):
+    for pairs in batched(supported, _BATCH):
         batch, digests = [s for s, _ in pairs], [d for _, d in pairs]
         if cache is not None:
             keys = [cache.key(s, d) for s, d in pairs]
             found = cache.find(keys)
         else:
             keys, found = [bytes(16)] * len(batch), [None] * len(batch)
+        tables: dict[str, pa.Table] = {}  # this batch's rows: cached segments, new rows
         fresh = [i for i, place in enumerate(found) if place is None]
         if fresh:
             table = _page_rows([batch[i] for i in fresh], [keys[i] for i in fresh])
-            name = cache.store(table) if cache is not None else f"batch-{number}"
+            name = cache.store(table) if cache is not None else ""
             tables[name] = table
             for row, i in enumerate(fresh):
                 found[i] = (name, row)
-        for source, digest, place in zip(batch, digests, found, strict=True):
+        by_table: dict[str, list[int]] = defaultdict(list)
+        for i, place in enumerate(found):
             assert place is not None
-            # the same page twice must not make its own lines templates
-            where.append((source.source_file, *place, digest not in seen))
+            by_table[place[0]].append(i)
+        site_at: list[str] = [""] * len(batch)
+        firsts = []  # the same page twice must not make its own lines templates
+        for digest in digests:
+            firsts.append(digest not in seen)
             seen.add(digest)
-    return _count(where, lambda name: tables[name] if name in tables else cache.table(name))
+        for name, positions in by_table.items():
+            table = tables[name] if name in tables else cache.table(name)  # type: ignore[union-attr]
+            rows = table.take([found[i][1] for i in positions])  # type: ignore[index]
+            for i, site in zip(positions, rows.column("site").to_pylist(), strict=True):
+                site_at[i] = site
+            counts.add(rows.filter(pa.array([firsts[i] for i in positions], pa.bool_())))
+        templates.site_of.update(zip((s.source_file for s in batch), site_at, strict=True))
+    templates.lines = counts.template_lines()
+    return templates
 
 
 def _page_rows(sources: list[Source], keys: list[bytes]) -> pa.Table:
@@ -143,54 +156,66 @@ def _page_rows(sources: list[Source], keys: list[bytes]) -> pa.Table:
     return pa.table(columns, schema=SCHEMA)
 
 
-def _count(
-    where: list[tuple[str, str, int, bool]], table_of: Callable[[str], pa.Table]
-) -> Templates:
-    """Templates from the rows of every page: a site's line keys on enough of its pages
-    (each distinct page once). Counted with Arrow, one table of rows at a time."""
-    templates = Templates()
-    by_table: dict[str, list[int]] = defaultdict(list)
-    for position, (_, name, _, _) in enumerate(where):
-        by_table[name].append(position)
-    site_at: list[str] = [""] * len(where)
-    counted, prose, page_sites = [], [], []
-    for name, positions in by_table.items():
-        rows = table_of(name).take([where[p][2] for p in positions])
-        for position, site in zip(positions, rows.column("site").to_pylist(), strict=True):
-            site_at[position] = site
-        rows = rows.filter(pa.array([where[p][3] for p in positions], pa.bool_()))
+class _Counts:
+    """Pages per site and pages per (site, line key), counted with Arrow a batch of rows
+    at a time; the partial counts are merged as they pile up, so what is held is about
+    the distinct (site, line) pairs, not every page's lines."""
+
+    def __init__(self) -> None:
+        self.parts: list[pa.Table] = []  # site, line, count_all
+        self.prose: list[pa.Array] = []  # line keys some page has as a line of prose
+        self.sites: list[pa.Array] = []  # the site of each counted page
+
+    def add(self, rows: pa.Table) -> None:
+        """Count the rows of distinct pages."""
         if not rows.num_rows:
-            continue
-        page_sites.append(rows.column("site").combine_chunks())
+            return
+        self.sites.append(pc.value_counts(rows.column("site")))
         lines = rows.column("lines").combine_chunks()
         line = lines.flatten()
-        site = page_sites[-1].take(pc.list_parent_indices(lines))
+        site = rows.column("site").combine_chunks().take(pc.list_parent_indices(lines))
         pairs = pa.table({"site": site, "line": line})
-        counted.append(pairs.group_by(["site", "line"], use_threads=False).aggregate(_COUNT))
-        prose.append(pc.unique(line.filter(rows.column("prose").combine_chunks().flatten())))
-    templates.site_of = {where[p][0]: site_at[p] for p in range(len(where))}
-    if not counted:
-        return templates
-    counts = pa.concat_tables(counted).group_by(["site", "line"], use_threads=False)
-    counts = counts.aggregate([("count_all", "sum")])
-    per_site = pc.value_counts(pa.concat_arrays(page_sites)).to_pylist()
-    names = [entry["values"] for entry in per_site]
-    need = [max(MIN_PAGES, math.ceil(MIN_SHARE * entry["counts"])) for entry in per_site]
-    need_prose = [
-        max(n, math.ceil(PROSE_SHARE * entry["counts"]))
-        for n, entry in zip(need, per_site, strict=True)
-    ]
-    at = pc.index_in(counts.column("site"), value_set=pa.array(names, pa.string())).to_numpy()
-    is_prose_line = pc.is_in(counts.column("line"), value_set=pa.concat_arrays(prose))
-    threshold = np.where(
-        is_prose_line.to_numpy(zero_copy_only=False), np.array(need_prose)[at], np.array(need)[at]
-    )
-    found = counts.filter(pa.array(counts.column("count_all_sum").to_numpy() >= threshold))
-    lines_by_site: dict[str, set[str]] = defaultdict(set)
-    for site, line in zip(*(found.column(c).to_pylist() for c in ("site", "line")), strict=True):
-        lines_by_site[site].add(line)
-    templates.lines = {site: frozenset(lines_by_site[site]) for site in sorted(lines_by_site)}
-    return templates
+        self.parts.append(pairs.group_by(["site", "line"], use_threads=False).aggregate(_COUNT))
+        self.prose.append(pc.unique(line.filter(rows.column("prose").combine_chunks().flatten())))
+        if len(self.parts) >= _MERGE:
+            self._merge()
+
+    def _merge(self) -> None:
+        counts = pa.concat_tables(self.parts).group_by(["site", "line"], use_threads=False)
+        summed = counts.aggregate([("count_all", "sum")])
+        self.parts = [summed.rename_columns(["site", "line", "count_all"])]
+        self.prose = [pc.unique(pa.concat_arrays(self.prose))]
+
+    def template_lines(self) -> dict[str, frozenset[str]]:
+        """A site's line keys on enough of its pages (MIN_PAGES, MIN_SHARE, PROSE_SHARE)."""
+        if not self.parts:
+            return {}
+        self._merge()
+        (counts,) = self.parts
+        pages: Counter[str] = Counter()
+        for part in self.sites:
+            for entry in part.to_pylist():
+                pages[entry["values"]] += entry["counts"]
+        names = sorted(pages)
+        need = [max(MIN_PAGES, math.ceil(MIN_SHARE * pages[name])) for name in names]
+        need_prose = [
+            max(n, math.ceil(PROSE_SHARE * pages[name]))
+            for n, name in zip(need, names, strict=True)
+        ]
+        at = pc.index_in(counts.column("site"), value_set=pa.array(names, pa.string())).to_numpy()
+        is_prose_line = pc.is_in(counts.column("line"), value_set=self.prose[0])
+        threshold = np.where(
+            is_prose_line.to_numpy(zero_copy_only=False),
+            np.array(need_prose)[at],
+            np.array(need)[at],
+        )
+        found = counts.filter(pa.array(counts.column("count_all").to_numpy() >= threshold))
+        lines_by_site: dict[str, set[str]] = defaultdict(set)
+        for site, line in zip(
+            *(found.column(c).to_pylist() for c in ("site", "line")), strict=True
+        ):
+            lines_by_site[site].add(line)
+        return {site: frozenset(lines_by_site[site]) for site in sorted(lines_by_site)}
 
 
 def page_line_keys(text: str) -> dict[str, str]:
