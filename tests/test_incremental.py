@@ -3,6 +3,7 @@ makes is byte-identical to a full build of the same sources."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -18,8 +19,11 @@ from benchmarks.corpus import write_corpus
 from helpers import ROOT, release_files
 from toolkit.cli import cli
 from toolkit.dataset.cache import PageCache, default_dir
-from toolkit.dataset.release import DEFAULT_MAX_BYTES, build, wait_for_build
+from toolkit.dataset.distributed import build_distributed
+from toolkit.dataset.release import DEFAULT_MAX_BYTES, build, read_articles, wait_for_build
+from toolkit.dataset.template_cache import TemplateCache
 from toolkit.dataset.templates import find_templates
+from toolkit.pages.roles import normalise
 
 DATE = "2026-11-22"
 
@@ -146,9 +150,11 @@ def test_a_killed_build_leaves_a_usable_cache(tmp_path: Path) -> None:
     assert not (tmp_path / "killed" / "release.json").exists()  # it was killed mid-build
     kept = entries(cache)
     assert 0 < kept < 1200
+    assert len(TemplateCache(cache)) == 1200  # the template pass ran before extraction
     (cache / ".tmp-leftover").write_bytes(b"half a segment")  # what a kill mid-write leaves
     resumed = make(sources, tmp_path / "resumed", cache_dir=cache, workers=2)
     assert entries(cache) == 1200
+    assert len(TemplateCache(cache)) == 1200  # no page parsed again for the count
     full = make(sources, tmp_path / "full")
     assert resumed.built == full.built
     assert release_files(tmp_path / "resumed") == release_files(tmp_path / "full")
@@ -172,3 +178,75 @@ def test_cli_caches_beside_the_release_unless_told_not_to(
     result = runner.invoke(cli, [*args, "--cache-dir", str(elsewhere), "--version", "1.0.2"])
     assert result.exit_code == 0, result.output
     assert entries(elsewhere) == 71
+
+
+RADIO = "Warta Cirebon mengudara di radio setiap Sabtu pagi"
+KIRIM = "Kirim kabar dari kampung Anda ke meja redaksi kami"
+
+
+def _site_page(folder: Path, k: int, *lines: str) -> None:
+    """Page k of one site (its URL's host), with `lines` between its paragraphs."""
+    villages = ["Plered", "Weru", "Sumber", "Kapetakan", "Arjawinangun", "Gegesik"]
+    village = villages[k % len(villages)]
+    text = [
+        f"Warga {village} bergotong royong memperbaiki saluran irigasi yang jebol di blok "
+        f"nomor {k} sejak awal pekan.",
+        *lines,
+        f"Kepala desa {village} menyebut {k + 30} keluarga ikut bekerja sampai sore dan "
+        "membawa bekal dari rumah masing-masing.",
+        f"Air diperkirakan kembali mengalir ke sawah di {village} pada pekan depan setelah "
+        f"tanggul nomor {k} selesai dipadatkan.",
+    ]
+    record = {"url": f"https://wartacirebon.example/berita/{k}", "text": "\n".join(text)}
+    (folder / f"w{k:02d}.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+
+def test_template_lines_counted_from_the_cache_follow_added_and_removed_pages(
+    tmp_path: Path,
+) -> None:
+    """A rebuild counts the template lines again over the whole corpus from the cached
+    rows of its pages, parsing only the new one: a line on 4 of the site's pages becomes
+    a template line when a new page carries it too, and one on 5 pages stops being one
+    when one of them is removed. Natively and on datatrove, with the warm cache, the next
+    release equals the one built without the cache."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        folder.mkdir()
+        for k in range(12):
+            _site_page(folder, k, *([RADIO] if k < 4 else []), *([KIRIM] if 4 <= k < 9 else []))
+    (new / "w08.jsonl").unlink()  # one of KIRIM's five pages is gone
+    _site_page(new, 12, RADIO)  # RADIO's fifth page is new
+    assert find_templates([old]).lines == {"wartacirebon.example": {normalise(KIRIM)}}
+    assert find_templates([new]).lines == {"wartacirebon.example": {normalise(RADIO)}}
+
+    cache = tmp_path / "cache"
+    make(old, tmp_path / "cached", cache_dir=cache, workers=2)
+    assert len(TemplateCache(cache)) == 12
+    texts = {r["source_file"]: r["text"] for r in read_articles(tmp_path / "cached")}
+    assert sum(RADIO in t for t in texts.values()) == 4 and not any(
+        KIRIM in t for t in texts.values()
+    )
+    for name in ("uncached", "local"):
+        shutil.copytree(tmp_path / "cached", tmp_path / name, symlinks=True)
+    shutil.copytree(cache, tmp_path / "cache-local")
+    make(new, tmp_path / "cached", cache_dir=cache, workers=2)
+    assert len(TemplateCache(cache)) == 13  # only the new page was parsed for the count
+    texts = {r["source_file"]: r["text"] for r in read_articles(tmp_path / "cached")}
+    assert not any(RADIO in t for t in texts.values())
+    assert sorted(f for f, t in texts.items() if KIRIM in t) == [
+        f"w0{k}.jsonl:1" for k in (4, 5, 6, 7)
+    ]
+    make(new, tmp_path / "uncached", workers=2)
+    assert release_files(tmp_path / "cached") == release_files(tmp_path / "uncached")
+    events = build_distributed(
+        [new],
+        tmp_path / "local",
+        executor="local",
+        workers=2,
+        name="news",
+        date=DATE,
+        cache_dir=tmp_path / "cache-local",
+    )
+    wait_for_build(events)
+    assert len(TemplateCache(tmp_path / "cache-local")) == 13
+    assert release_files(tmp_path / "local") == release_files(tmp_path / "uncached")

@@ -10,7 +10,14 @@ before extraction; when they change, that site's pages are extracted again), the
 version alone is not bumped on every change of the extractor). The split is not cached:
 it is cheap and depends on the ratios. Corpus-level steps (exact duplicates, near-duplicate
 groups) run on the cached per-page data, as on fresh data, so a rebuild gives the same
-bytes as a full build.
+bytes as a full build; the template lines are counted from cached per-page rows too
+(template_cache.py, in the same folder).
+
+A page is read once per build: the parent reads every page for the template pass and
+makes its key there (`page_base` from its fields and the sha256 of its bytes, then
+`with_templates` once its site's lines are counted); a worker looks the key up and reads
+only the pages the cache does not hold (`extract_entries`), keying those from its own
+reading.
 
 The digests of the releases it built are kept too (see `release_digests`).
 
@@ -46,7 +53,7 @@ from toolkit.dataset.templates import Templates
 from toolkit.dataset.versioning import Digests
 from toolkit.pages.article import Rejection
 from toolkit.pages.extract import PARSER_VERSION
-from toolkit.pages.read import Source
+from toolkit.pages.read import InputFile, Source, listed_name, read_entry
 
 FORMAT = 1
 KEY, REASON, DETAIL, BANDS_COLUMN = "_key", "_reason", "_detail", "_bands"
@@ -58,7 +65,7 @@ _IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
 # What a cached row derives from: extraction, the row and its digests, the band hashes.
 _CODE = ("pages", "dataset/prepare.py", "dataset/near_duplicates.py", "dataset/schema.py",
          "dataset/versioning.py", "dataset/splits.py", "dataset/templates.py",
-         "dataset/cache.py")  # fmt: skip
+         "dataset/cache.py", "dataset/template_cache.py")  # fmt: skip
 
 
 def default_dir(out: Path) -> Path:
@@ -87,24 +94,36 @@ def settings_fingerprint(max_bytes: int) -> bytes:
     return hashlib.sha256(f"{_code_fingerprint()}|max_bytes={max_bytes}".encode()).digest()
 
 
-def page_key(settings: bytes, source: Source, templates: bytes = b"") -> bytes:
+def page_key(
+    settings: bytes, source: Source, templates: bytes = b"", raw_digest: bytes | None = None
+) -> bytes:
     """16 bytes that change whenever the extraction result of `source` could: its bytes
-    and fields, the settings, and the template lines of its site (`templates`: their
-    digest), which the whole corpus decides."""
-    digest = hashlib.sha256(settings)
+    (`raw_digest`: their sha256, if known) and fields, the settings, and the template
+    lines of its site (`templates`: their digest), which the whole corpus decides."""
+    digest = raw_digest if raw_digest is not None else hashlib.sha256(source.raw).digest()
+    return with_templates(page_base(settings, source, digest), templates)
+
+
+def page_base(settings: bytes, source: Source, raw_digest: bytes) -> bytes:
+    """The part of `page_key` known before the template lines are counted."""
     fields = (source.source_file, source.kind, source.size, source.url, source.title)
     # identity (what a URL-less page's id is made of) and problem (an entry that is no
     # page: its reason is the whole result) decide the result too
     extra = (source.published_at, source.identity, source.problem)
-    digest.update(repr((*fields, *extra)).encode() + b"\0" + templates)
-    digest.update(source.raw)
-    return digest.digest()[:16]
+    key = repr((*fields, *extra)).encode() + b"\0" + raw_digest
+    return hashlib.sha256(settings + key).digest()
 
 
-def _lines_digest(lines: frozenset[str]) -> bytes:
+def with_templates(base: bytes, templates: bytes) -> bytes:
+    """`page_key` from its `page_base` and its site's template-lines digest."""
+    return hashlib.sha256(base + templates).digest()[:16]
+
+
+def lines_digest(lines: frozenset[str]) -> bytes:
     return hashlib.sha256("\n".join(sorted(lines)).encode()).digest() if lines else b""
 
 
+Listed = InputFile | Source  # an entry of `iter_files` (prepare.Listed)
 # An extraction function of prepare.py: pages -> (items, spool rows without the split)
 Extract = Callable[[list[Source], int, Templates], tuple[list, pa.Table | None]]
 
@@ -164,25 +183,56 @@ class PageCache:
             self._open.move_to_end(segment)
         return table
 
+    def extract_entries(
+        self,
+        entries: list[Listed],
+        known: list[tuple[str, bytes]] | None,
+        max_bytes: int,
+        templates: Templates,
+        extract: Extract,
+        schema: pa.Schema,
+    ) -> tuple[list, pa.Table | None]:
+        """`extract_rows` of a chunk of `iter_files` entries, reading only those it needs:
+        `known` is each entry's (name, page key) as the build's first reading of the
+        inputs found it; a page found under that key is not read again. Any other entry
+        (no key, another name, not found) is read and keyed here."""
+        pages: list[Source | tuple[int, int]] = []
+        for i, entry in enumerate(entries):
+            place = None
+            if known is not None and i < len(known) and known[i][0] == listed_name(entry):
+                place = self._find(known[i][1])
+            if place is None:
+                pages.extend(read_entry(entry))
+            else:
+                pages.append(place)
+        return self.extract_rows(pages, max_bytes, templates, extract, schema)
+
     def extract_rows(
         self,
-        pages: list[Source],
+        pages: list[Source | tuple[int, int]],
         max_bytes: int,
         templates: Templates,
         extract: Extract,
         schema: pa.Schema,
     ) -> tuple[list, pa.Table | None]:
         """`extract(pages, max_bytes, templates)` for the pages not in the cache, the
-        cached result for the others, merged in input order; the new results are stored."""
+        cached result for the others, merged in input order; the new results are stored.
+        A page may also be given as its (segment, row) in the cache, found earlier."""
         site_lines: dict[frozenset[str], bytes] = {}  # a chunk's pages share a few sites
-        keys = []
+        keys: list[bytes | None] = []
+        found: list[tuple[int, int] | None] = []
         for page in pages:
+            if not isinstance(page, Source):
+                keys.append(None)
+                found.append(page)
+                continue
             lines = templates.for_source(page.source_file)
             if lines not in site_lines:
-                site_lines[lines] = _lines_digest(lines)
-            keys.append(page_key(self.settings, page, site_lines[lines]))
-        found = [self._find(key) for key in keys]
+                site_lines[lines] = lines_digest(lines)
+            keys.append(key := page_key(self.settings, page, site_lines[lines]))
+            found.append(self._find(key))
         new_pages = [p for p, f in zip(pages, found, strict=True) if f is None]
+        assert all(isinstance(p, Source) for p in new_pages)
         self.hits += len(pages) - len(new_pages)
         self.misses += len(new_pages)
         new_items, new_table = extract(new_pages, max_bytes, templates) if new_pages else ([], None)

@@ -54,6 +54,7 @@ from toolkit.dataset import prepare
 from toolkit.dataset.cache import PageCache
 from toolkit.dataset.near_duplicates import _PAIR, _RECORD, PAIR_BUCKETS, NearDuplicateIndex
 from toolkit.dataset.prepare import CHUNK_PAGES, Chunk
+from toolkit.dataset.template_cache import TemplateCache
 from toolkit.dataset.templates import Templates, find_templates
 from toolkit.errors import ReleaseError
 from toolkit.pages.read import KINDS, Source, iter_files, listed_name, read_entry
@@ -221,7 +222,7 @@ class BucketPairs(PipelineStep):
             records = np.fromfile(buckets[number], dtype=_RECORD)
             pairs = index._pairs(records, starts)
             self.stat_update("pairs", value=len(pairs))
-            part = (pairs["a"] % PAIR_BUCKETS).astype(np.intp)
+            part = (pairs["a"] % PAIR_BUCKETS).astype(np.min_scalar_type(PAIR_BUCKETS - 1))
             prefix = directory / f"pairs-r{rank:05d}-b{number:03d}"
             _append_partitioned(pairs, part, prefix)
         yield from data or ()
@@ -417,7 +418,10 @@ class DatatroveEngine:
         assert self.work is not None, "index() first: it sets the work folder"
         sources = list(sources)
         units = plan_units(sources, skip=skip)
-        templates = find_templates(sources)  # corpus-level, before extraction, as natively
+        # corpus-level, before extraction, as natively (and from the same cache)
+        templates = find_templates(
+            sources, TemplateCache(cache.directory) if cache is not None else None
+        )
         jsonl_lines: dict[str, list[str]] = defaultdict(list)  # "a.jsonl" -> "a.jsonl:3"...
         for line in templates.site_of:
             if ":" in line:

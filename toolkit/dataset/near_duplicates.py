@@ -83,10 +83,10 @@ _BAND_SALT = np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0xC2B2AE3D27D4
 
 def _append_partitioned(records: np.ndarray, keys: np.ndarray, parts: int, prefix: Path) -> None:
     """Append each record to the file `<prefix>-NNN.bin` of its key (0 <= key < parts),
-    keeping the records' order within a part."""
-    order = np.argsort(keys, kind="stable")
-    records, keys = records[order], keys[order]
-    edges = np.searchsorted(keys, np.arange(parts + 1))
+    keeping the records' order within a part (`keys`: small unsigned integers, sorted by radix)."""
+    # np.take: fancy indexing of structured records is ~8x slower than `take`
+    records = np.take(records, np.argsort(keys, kind="stable"))
+    edges = np.r_[0, np.cumsum(np.bincount(keys, minlength=parts))]
     for part in range(parts):
         if edges[part] < edges[part + 1]:
             with open(f"{prefix}-{part:03d}.bin", "ab") as fh:
@@ -143,7 +143,10 @@ class NearDuplicateIndex:
             weakref.finalize(self, shutil.rmtree, self._spool_dir, True)
         self._spool_dir.mkdir(parents=True, exist_ok=True)
         self._spooled = True
-        bucket = (records["hash"] >> np.uint64(64 - BUCKETS.bit_length() + 1)).astype(np.intp)
+        # small unsigned keys: numpy's stable sort of 8/16-bit integers is a radix sort
+        # (12x faster than sorting intp keys for 64 buckets)
+        shift = np.uint64(64 - BUCKETS.bit_length() + 1)
+        bucket = (records["hash"] >> shift).astype(np.min_scalar_type(BUCKETS - 1))
         _append_partitioned(records, bucket, BUCKETS, self._spool_dir / "bucket")
 
     def _buckets(self) -> Iterator[np.ndarray]:
@@ -156,16 +159,21 @@ class NearDuplicateIndex:
         for path in sorted(self._spool_dir.glob("bucket-*.bin")):
             yield np.fromfile(path, dtype=_RECORD)
 
-    def _pairs(self, records: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    def _pairs(
+        self, records: np.ndarray, starts: np.ndarray, owner_of: np.ndarray | None = None
+    ) -> np.ndarray:
         """Pair records (a, b, paragraph of a, paragraph of b) of one bucket's band hashes:
-        one per two paragraphs of different articles a < b that share a band hash."""
+        one per two paragraphs of different articles a < b that share a band hash.
+        `owner_of`: the article of each paragraph (`_owners(starts)`), if already made."""
         if not len(records):
             return np.empty(0, dtype=_PAIR)
         # lexsort of the two fields: 5x faster than sorting the structured records
-        records = records[np.lexsort((records["paragraph"], records["hash"]))]
+        records = np.take(records, np.lexsort((records["paragraph"], records["hash"])))
         hashes = records["hash"]
         paragraphs = records["paragraph"].astype(np.int64)
-        owners = np.searchsorted(starts, paragraphs, side="right") - 1
+        if owner_of is None:
+            owner_of = _owners(starts)
+        owners = owner_of[paragraphs]  # a lookup: searching `starts` per record cost ~2 s at 100k
         run_starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
         lengths = np.diff(np.r_[run_starts, len(hashes)])
         # owners ascend inside a run (paragraphs are numbered in article order), so the
@@ -199,7 +207,7 @@ class NearDuplicateIndex:
     ) -> np.ndarray:
         """Pair records of the wide runs (more than max_fanout articles): each distinct
         carrier with the next one, flagged _WIDE."""
-        run_of = np.searchsorted(run_starts, np.arange(len(owners)), side="right") - 1
+        run_of = np.repeat(np.arange(len(run_starts)), np.diff(np.r_[run_starts, len(owners)]))
         is_wide = (distinct > self.max_fanout)[run_of]
         first = np.flatnonzero(new_owner & is_wide)  # first record of each carrier
         if len(first) < 2:
@@ -219,14 +227,15 @@ class NearDuplicateIndex:
         benchmark corpus, growing with the corpus), so once the index is spooled the
         pair records are spooled too, by article a, and come back one file at a time."""
         starts = np.asarray(self._first_paragraph, dtype=np.int64)
+        owner_of = _owners(starts)
         if not self._spooled:
             for records in self._buckets():
-                yield self._pairs(records, starts)
+                yield self._pairs(records, starts, owner_of)
             return
         assert self._spool_dir is not None
         for records in self._buckets():
-            pairs = self._pairs(records, starts)
-            part = (pairs["a"] % PAIR_BUCKETS).astype(np.intp)
+            pairs = self._pairs(records, starts, owner_of)
+            part = (pairs["a"] % PAIR_BUCKETS).astype(np.min_scalar_type(PAIR_BUCKETS - 1))
             _append_partitioned(pairs, part, PAIR_BUCKETS, self._spool_dir / "pairs")
         for path in sorted(self._spool_dir.glob("pairs-*.bin")):
             yield np.fromfile(path, dtype=_PAIR)
@@ -281,6 +290,11 @@ class NearDuplicateIndex:
                 group = min(ids)
                 result.update(dict.fromkeys(ids, group))
         return result
+
+
+def _owners(starts: np.ndarray) -> np.ndarray:
+    """The article of each paragraph: article i owns paragraphs [starts[i], starts[i+1])."""
+    return np.repeat(np.arange(len(starts) - 1, dtype=np.intp), np.diff(starts))
 
 
 def _shared_paragraphs(key: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ re-read and re-digested every row on one core while the workers waited.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,11 +24,12 @@ import numpy as np
 import pyarrow as pa
 
 from toolkit.batches import batched
-from toolkit.dataset.cache import PageCache
+from toolkit.dataset.cache import PageCache, lines_digest, page_base, with_templates
 from toolkit.dataset.near_duplicates import paragraph_bands
 from toolkit.dataset.schema import config_schema
 from toolkit.dataset.splits import split_for
-from toolkit.dataset.templates import Templates, find_templates
+from toolkit.dataset.template_cache import TemplateCache
+from toolkit.dataset.templates import Templates, count_templates, find_templates
 from toolkit.dataset.versioning import content_digests
 from toolkit.pages.article import Article, Rejection
 from toolkit.pages.extract import extract_source
@@ -86,9 +88,20 @@ def prepared_chunks(
     with a `cache`, only the pages it does not hold are extracted."""
     spool_dir.mkdir(parents=True, exist_ok=True)
     sources = list(sources)
-    templates = find_templates(sources)  # a site's repeated lines, from every input page
+    known: list[list[tuple[str, bytes]] | None] = []
+    if cache is None:  # a site's repeated lines, from every input page
+        templates = find_templates(sources)
+    else:
+        templates, known = _survey(sources, skip, cache)
     tasks = (
-        (spool_dir / f"chunk-{n:07d}.arrow", pages, max_bytes, ratios, _share(templates, pages))
+        (
+            spool_dir / f"chunk-{n:07d}.arrow",
+            pages,
+            max_bytes,
+            ratios,
+            _share(templates, pages),
+            known[n] if n < len(known) else None,
+        )
         for n, pages in enumerate(input_chunks(sources, skip=skip))
     )
     if workers <= 1:
@@ -106,6 +119,42 @@ def prepared_chunks(
 
 
 _cache: PageCache | None = None  # the build's extraction cache, in this process
+
+
+def _survey(
+    sources: list[Path], skip: Iterable[Path], cache: PageCache
+) -> tuple[Templates, list[list[tuple[str, bytes]] | None]]:
+    """The template lines and every page's cache key, reading each page once (in the
+    parent: the template lines need every page before any is extracted). The workers
+    then read only the pages the cache does not hold: on a rebuild, reading and hashing
+    every page a second time was most of their work. Per chunk of `input_chunks`, each
+    entry's (name, key); None for a chunk whose entries are not one page each."""
+    bases: list[list[tuple[str, bytes]] | None] = []
+
+    def pages() -> Iterator[tuple[Source, bytes]]:
+        for chunk in input_chunks(sources, skip=skip):
+            read = _read_chunk_sources(chunk)
+            row = []
+            for source in read:
+                digest = hashlib.sha256(source.raw).digest()
+                row.append((source.source_file, page_base(cache.settings, source, digest)))
+                yield source, digest
+            bases.append(row if len(read) == len(chunk) else None)
+
+    templates = count_templates(pages(), TemplateCache(cache.directory))
+    digests: dict[frozenset[str], bytes] = {}
+    known: list[list[tuple[str, bytes]] | None] = []
+    for row in bases:
+        keys = None
+        if row is not None:
+            keys = []
+            for name, base in row:
+                lines = templates.for_source(name)
+                if lines not in digests:
+                    digests[lines] = lines_digest(lines)
+                keys.append((name, with_templates(base, digests[lines])))
+        known.append(keys)
+    return templates, known
 
 
 def _use_cache(cache: PageCache | None) -> None:
@@ -150,15 +199,25 @@ def _share(templates: Templates, chunk: list[Source] | list[Listed]) -> Template
 
 
 def _prepare_chunk(
-    task: tuple[Path, list[Source] | list[Listed], int, dict[str, float], Templates],
+    task: tuple[Path, list[Source] | list[Listed], int, dict[str, float], Templates]
+    | tuple[
+        Path,
+        list[Source] | list[Listed],
+        int,
+        dict[str, float],
+        Templates,
+        list[tuple[str, bytes]] | None,
+    ],
 ) -> Chunk:
-    path, unread, max_bytes, ratios, templates = task
-    pages = _read_chunk_sources(unread)
+    path, unread, max_bytes, ratios, templates = task[:5]
+    known = task[5] if len(task) > 5 else None  # the entries' cache keys, if surveyed
     if _cache is None:
-        items, table = extract_rows(pages, max_bytes, templates)
-    else:  # incremental build: only pages the cache has not seen are extracted
+        items, table = extract_rows(_read_chunk_sources(unread), max_bytes, templates)
+    else:  # incremental build: only pages the cache has not seen are read and extracted
         schema = spool_schema()
-        items, table = _cache.extract_rows(pages, max_bytes, templates, extract_rows, schema)
+        items, table = _cache.extract_entries(
+            list(unread), known, max_bytes, templates, extract_rows, schema
+        )
     if table is None:
         return Chunk(None, items)
     ids = table.column("id").to_pylist()
