@@ -19,7 +19,7 @@ import httpx
 import pytest
 from seed_gold import export_tasks
 
-from helpers import SEEDS, copy_seeds
+from helpers import SEEDS, copy_seeds, run_toolkit
 from toolkit.dataset.release import build, read_articles, wait_for_build
 from toolkit.labels.pull import pull
 from toolkit.labels.suggest import GAZETTEER, PROPAGATION
@@ -339,6 +339,17 @@ def test_cli_suggest_and_evaluate(
     assert len(tools) == 2 and "2-fold cross-validation over 6 gold article(s)" in tools[1]
     gazetteer = next(r for r in data["scores"] if r["source"] == "gazetteer" and r["type"] == "all")
     assert f"gazetteer P {gazetteer['exact_precision']:.3f}" in tools[1]
+    # from a shell, where no test has set the seed scheme: the release's own one is used
+    # (before, the built-in scheme's label names met the seed labels' ids: IndexError)
+    shell = run_toolkit("suggest", str(world["out"]), "--evaluate", "--no-model", "--folds",
+                        "2", "--json", env=studio.cli_env())  # fmt: skip
+    assert shell.returncode == 0, shell.stderr
+    assert json.loads(shell.stdout)["scores"] == data["scores"]
+    where = ["--project", world["title"], "--url", studio.url]
+    shell = run_toolkit("suggest", str(world["out"]), *where, "--no-model",
+                        env=studio.cli_env())  # fmt: skip
+    assert shell.returncode == 0, shell.stderr
+    assert "suggest: 0 task(s) given predictions" in shell.stdout
 
 
 def test_suggest_without_labels_is_a_clean_error(tmp_path: Path, studio: Any) -> None:

@@ -9,19 +9,21 @@ them. A task whose text is not the release's (changed since it was pushed) gets 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from toolkit.batches import batched
 from toolkit.dataset import release
-from toolkit.dataset.schema import config_schema
+from toolkit.dataset.project import release_project
+from toolkit.dataset.schema import config_schema, use_scheme
 from toolkit.errors import ToolkitError
 from toolkit.labels.evaluate import DEFAULT_FOLDS, Evaluation, EvaluationError, evaluate
 from toolkit.labels.suggest import (
@@ -41,6 +43,22 @@ from toolkit.studio.client import StudioClient, connect
 from toolkit.studio.fetch import find_project
 
 MODEL_VERSION_PREFIX = "toolkit-suggest"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _in_release_scheme(fn: Callable[Concatenate[Path, P], R]) -> Callable[Concatenate[Path, P], R]:
+    """Run with the release's own label scheme (its dataset.yaml), as pull does: the
+    caller's active scheme (the CLI's is the built-in one) may name other labels."""
+
+    @functools.wraps(fn)
+    def wrapper(release_dir: Path, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with use_scheme(release_project(Path(release_dir)).labels):
+            return fn(release_dir, *args, **kwargs)
+
+    return wrapper
+
+
 EVALUATION_SECTION = "Suggestions: evaluation"
 
 
@@ -365,6 +383,7 @@ class SuggestResult:
         return dict(vars(self))
 
 
+@_in_release_scheme
 def suggest(
     release_dir: Path,
     *,
@@ -464,6 +483,7 @@ def _is_ours(version: str) -> bool:
 # ---------------------------------------------------------------- evaluation to the card
 
 
+@_in_release_scheme
 def evaluate_release(
     release_dir: Path,
     *,
