@@ -150,10 +150,15 @@ def test_suggest_benchmark_runs_on_a_real_server(studio: StudioServer, tmp_path:
     )  # fmt: skip
     assert figures["tasks"] == 12 and figures["gold_tasks"] == 3
     assert figures["gold_entity_rows"] > 0
-    (first,) = figures["suggest_runs"]  # no model: no --evaluate and no second run
-    assert first["annotated"] == 3 and first["model_choice"] == "off"
-    assert first["suggested"] == figures["suggested_tasks"] > 0
-    assert first["replaced"] == {}
+    # no model, so no --evaluate: the first run, an unchanged re-run, a run after 1 more
+    # gold annotation was pulled
+    first, again, after = figures["suggest_runs"]
+    assert first["annotated"] == 2 and first["model_choice"] == "off"
+    assert (first["suggested"], first["kept"], first["replaced"]) == (10, 0, {})
+    assert (again["suggested"], again["kept"], again["replaced"]) == (0, 10, {})
+    assert after["annotated"] == 3 and after["model_version"] != first["model_version"]
+    assert (after["suggested"], after["replaced"]) == (9, {first["model_version"]: 10})
+    assert figures["suggested_tasks"] == 9
     assert figures["push_seconds"] > 0 and figures["ratio_suggest_last_vs_push_time"] > 0
     table = suggest_bench.render({"suggest": figures})
     assert "suggest / push time" in table and "target: at most 1" in table
