@@ -49,6 +49,7 @@ from toolkit.labels.suggest_release import (
     NOT_EVALUATED,
     ReleaseGold,
     Suggester,
+    current_version,
     model_choice,
     prediction_result,
     read_gold,
@@ -314,17 +315,10 @@ def serving(
     with BackendServer(predictor, host, port) as server:
         server.start()
         clock = time.perf_counter()
-        # As `suggest` does: predictions of an equal digest are the ones this would make,
-        # so their version string (the project shows one) is kept, and the tasks holding
-        # them are never asked for; the toolkit's other versions are deleted (a task
-        # holding any prediction is never sent to the backend).
-        digest = f"#{predictor.suggester.digest}"
-        same = sorted(
-            v
-            for v in predictions.model_versions(client, pid)
-            if v.startswith(MODEL_VERSION_PREFIX) and v.endswith(digest)
-        )
-        predictor.model_version = same[0] if same else predictor.suggester.model_version
+        # As `suggest` does: an equal digest's predictions and version are kept; the
+        # toolkit's other versions are deleted (a task holding any prediction is never
+        # sent to the backend).
+        predictor.model_version = current_version(client, pid, predictor.suggester)
         replaced = predictions.delete_versions(
             client, pid, MODEL_VERSION_PREFIX, keep=predictor.model_version
         )

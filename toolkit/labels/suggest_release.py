@@ -412,11 +412,7 @@ def suggest(
     decided = time.perf_counter() - clock
     suggester = Suggester(data, choice=choice, stance=stance)
     clock = time.perf_counter()
-    existing = predictions.model_versions(client, pid)
-    # Predictions from an equal digest are the ones this run would make: keep them, and
-    # keep their version string (the project shows one version) for the tasks added since.
-    same = sorted(v for v in existing if _is_ours(v) and v.endswith(f"#{suggester.digest}"))
-    version = same[0] if same else suggester.model_version
+    version = current_version(client, pid, suggester)
     # Only the tasks without it are listed (and their texts read): listing a task that
     # holds a prediction costs the server ~3x more, and those are kept as they are.
     lacking = predictions.task_states(client, pid, filters=[predictions.holding(version, False)])
@@ -476,8 +472,17 @@ def suggest(
     return result
 
 
-def _is_ours(version: str) -> bool:
-    return version.startswith(MODEL_VERSION_PREFIX)
+def current_version(client: StudioClient, pid: int, suggester: Suggester) -> str:
+    """The model version to post (or serve) under. Predictions of an equal digest already
+    in the project are the ones this run would make: their version string is kept (the
+    project shows one version), so they stay and the tasks added since join them."""
+    digest = f"#{suggester.digest}"
+    same = sorted(
+        v
+        for v in predictions.model_versions(client, pid)
+        if v.startswith(MODEL_VERSION_PREFIX) and v.endswith(digest)
+    )
+    return same[0] if same else suggester.model_version
 
 
 # ---------------------------------------------------------------- evaluation to the card
