@@ -1,10 +1,12 @@
 """`toolkit suggest`: predictions from a release's gold for every task nobody answered yet.
 
-Reads the release (its gold entity and stance rows, its articles), asks the project which
-tasks have no annotation, builds one prediction per such task from the sources of
-toolkit.labels.suggest, deletes the toolkit's own earlier predictions (model versions
-starting with MODEL_VERSION_PREFIX) and imports the new ones, then has the project show
-them. A task whose text is not the release's (changed since it was pushed) gets none.
+Reads the release (its gold entity and stance rows, its articles), builds one prediction
+per unannotated task from the sources of toolkit.labels.suggest under a model version
+that ends in a digest of what it was made from, keeps the predictions an equal digest
+already made, deletes the toolkit's other versions (MODEL_VERSION_PREFIX) and imports the
+new ones, then has the project show them. A task whose text is not the release's
+(changed since it was pushed) gets none. `suggest_backend` serves the same predictions
+lazily.
 """
 
 from __future__ import annotations
@@ -396,8 +398,9 @@ def suggest(
     cache_dir: Path | None = None,
     cross_validate: bool = False,
 ) -> SuggestResult:
-    """Replace the toolkit's predictions in the project with new ones from the release's
-    gold, on every task nobody has annotated. The model is used for the types where the
+    """Give every task nobody has annotated the prediction the release's gold makes:
+    kept where an equal digest already made it, posted elsewhere, and the toolkit's
+    other versions deleted. The model is used for the types where the
     cross-validation of this gold (in `cache_dir`; run now with `cross_validate` if there
     is none) shows it beats the gazetteer (see `model_choice`)."""
     release_dir = Path(release_dir)
