@@ -22,19 +22,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks.corpus import DEFAULT_SEED, write_corpus
-from benchmarks.suggest_bench import Log, _tasks, gold_result, seed_gazetteer
-from toolkit.dataset.release import build, read_articles, wait_for_build
+from benchmarks.suggest_bench import (
+    Log,
+    _tasks,
+    built_and_served,
+    gold_result,
+    log,
+    seed_gazetteer,
+)
+from toolkit.dataset.release import read_articles
 from toolkit.labels.pull import pull
 from toolkit.labels.suggest_backend import serving
 from toolkit.studio.client import StudioClient
@@ -167,7 +171,6 @@ def render(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.runner import machine
-    from benchmarks.studio_bench import running_server
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.suggest_backend_bench")
     parser.add_argument("--n", type=int, default=DEFAULT_N, help="articles (tasks)")
@@ -176,29 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temp dir)")
     args = parser.parse_args(argv)
-
-    def log(message: str) -> None:
-        print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="toolkit-backend-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        corpus, release = workdir / "corpus", workdir / "release"
-        shutil.rmtree(corpus, ignore_errors=True)
-        shutil.rmtree(release, ignore_errors=True)
-        log(f"corpus: writing {args.n} pages")
-        write_corpus(corpus, args.n, DEFAULT_SEED)
-        log("build")
-        wait_for_build(build([corpus], release, name="bench", date="2024-01-01"))
-        with running_server(workdir, log) as client:
-            figures = bench_backend(client, release, log, gold=args.gold, n_open=args.open)
-        results = {"machine": machine(), "suggest_backend": figures}
-        if args.json:
-            args.json.write_text(json.dumps(results, indent=2) + "\n")
-        print(render(results))
-    finally:
-        if args.workdir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
+    with built_and_served(args.n, args.workdir, "toolkit-backend-bench-") as (_, release, client):
+        figures = bench_backend(client, release, log, gold=args.gold, n_open=args.open)
+    results = {"machine": machine(), "suggest_backend": figures}
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(render(results))
     return 0
 
 

@@ -22,7 +22,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +186,37 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def built_and_served(
+    n: int, workdir: Path | None, prefix: str
+) -> Iterator[tuple[Path, Path, StudioClient]]:
+    """The synthetic corpus of N pages built into a release, and a fresh server: yields
+    (workdir, release, client); a temporary workdir is removed afterwards."""
+    from benchmarks.studio_bench import running_server
+
+    work = workdir or Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        corpus, release = work / "corpus", work / "release"
+        shutil.rmtree(corpus, ignore_errors=True)
+        shutil.rmtree(release, ignore_errors=True)
+        log(f"corpus: writing {n} pages")
+        write_corpus(corpus, n, DEFAULT_SEED)
+        log("build")
+        wait_for_build(build([corpus], release, name="bench", date="2024-01-01"))
+        with running_server(work, log) as client:
+            yield work, release, client
+    finally:
+        if workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.runner import machine
-    from benchmarks.studio_bench import running_server
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.suggest_bench")
     parser.add_argument("--n", type=int, default=DEFAULT_N, help="articles (tasks)")
@@ -196,30 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temp dir)")
     args = parser.parse_args(argv)
-
-    def log(message: str) -> None:
-        print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="toolkit-suggest-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        corpus, release = workdir / "corpus", workdir / "release"
-        shutil.rmtree(corpus, ignore_errors=True)
-        shutil.rmtree(release, ignore_errors=True)
-        log(f"corpus: writing {args.n} pages")
-        write_corpus(corpus, args.n, DEFAULT_SEED)
-        log("build")
-        wait_for_build(build([corpus], release, name="bench", date="2024-01-01"))
-        with running_server(workdir, log) as client:
-            figures = bench_suggest(client, release, workdir, log, gold=args.gold,
-                                    model=not args.no_model)  # fmt: skip
-        results = {"machine": machine(), "suggest": figures}
-        if args.json:
-            args.json.write_text(json.dumps(results, indent=2) + "\n")
-        print(render(results))
-    finally:
-        if args.workdir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
+    prefix = "toolkit-suggest-bench-"
+    with built_and_served(args.n, args.workdir, prefix) as (work, release, client):
+        figures = bench_suggest(client, release, work, log, gold=args.gold,
+                                model=not args.no_model)  # fmt: skip
+    results = {"machine": machine(), "suggest": figures}
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(render(results))
     return 0
 
 
