@@ -56,6 +56,19 @@ def test_read_cap_keeps_the_true_size(tmp_path: Path) -> None:
     assert len(source.raw) == 100 and source.size == 1000
 
 
+def test_a_file_longer_than_its_stat_size_is_read_to_the_end(tmp_path: Path) -> None:
+    """A page is read in one call sized to its stat size (+1): a file that has more bytes
+    than that by the time it is read (here a /proc file: size 0, text inside) is read on
+    to the end, as a read up to the cap would."""
+    status = tmp_path / "status.txt"
+    status.symlink_to("/proc/self/status")
+    assert status.stat().st_size == 0
+    (source,) = iter_sources([status])
+    assert source.raw.startswith(b"Name:") and b"\nPid:" in source.raw
+    (capped,) = iter_sources([status], read_cap=3)
+    assert capped.raw == b"Nam"
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

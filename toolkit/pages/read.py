@@ -192,7 +192,11 @@ def _file_sources(
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as fh:
         size = os.fstat(fd).st_size
-        raw = fh.read(read_cap)
+        # sized to the file: read(read_cap) allocates the whole cap (64 MB) for every page,
+        # which was two thirds of reading a page; a file grown since fstat reads on to the cap
+        raw = fh.read(min(read_cap, size + 1))
+        if size < len(raw) < read_cap:
+            raw += fh.read(read_cap - len(raw))
     yield Source(source_file=name, raw=raw, kind=kind, size=size, identity=content_identity(raw))
 
 
