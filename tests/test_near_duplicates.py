@@ -142,6 +142,42 @@ def test_spooled_index_groups_like_the_in_memory_one(monkeypatch, tmp_path: Path
     assert not spool.exists()
 
 
+@pytest.mark.parametrize("buffer", [None, 12])
+def test_adding_a_batch_indexes_like_adding_one_by_one(
+    monkeypatch, tmp_path: Path, buffer: int | None
+) -> None:
+    """add_many (the build adds a worker chunk at a time) makes the same records, in the
+    same order, as add_bands an article at a time: same bucket files, same groups."""
+    import toolkit.dataset.near_duplicates as near_duplicates
+    from toolkit.dataset.near_duplicates import paragraph_bands
+
+    if buffer is not None:  # spooled: every batch goes to the bucket files
+        monkeypatch.setattr(near_duplicates, "BUFFER_RECORDS", buffer)
+    edited = [p.replace("naik tajam", "melonjak tajam") for p in WIRE]
+    texts = {a.id: a.text for a in _seed_articles()}
+    texts.update({"w1": "\n\n".join(WIRE), "w2": "\n\n".join(edited), "w3": WIRE[0]})
+    texts["empty"] = "pendek"  # no paragraph long enough: no band hashes
+    bands = {i: paragraph_bands(t) for i, t in texts.items()}
+    one = NearDuplicateIndex(spool_dir=tmp_path / "one")
+    for article_id, b in bands.items():
+        one.add_bands(article_id, b)
+    batched = NearDuplicateIndex(spool_dir=tmp_path / "batched")
+    ids = list(bands)
+    for start in range(0, len(ids), 3):
+        batched.add_many(ids[start : start + 3], [bands[i] for i in ids[start : start + 3]])
+    batched.add_many([], [])
+    assert list(batched._first_paragraph) == list(one._first_paragraph)
+    if buffer is not None:
+        one._spool(), batched._spool()
+        paths = sorted((tmp_path / "one").glob("bucket-*.bin"))
+        assert paths
+        for path in paths:
+            assert path.read_bytes() == (tmp_path / "batched" / path.name).read_bytes()
+    groups = batched.groups()
+    assert groups == one.groups()
+    assert groups["w1"] == groups["w2"] == groups["w3"] == "w1"
+
+
 def _syndicated(copies: int, others: int) -> NearDuplicateIndex:
     """A story run `copies` times, each with its own local first line, among unrelated
     articles that all carry the same two boilerplate paragraphs."""

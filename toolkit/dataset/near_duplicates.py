@@ -132,6 +132,26 @@ class NearDuplicateIndex:
         if self._buffered >= BUFFER_RECORDS:
             self._spool()
 
+    def add_many(self, article_ids: list[str], bands: list[np.ndarray]) -> None:
+        """`add_bands` of several articles at once (a worker chunk's): the same records
+        in the same order, made with one concatenation instead of one array an article."""
+        if not article_ids:
+            return
+        counts = np.fromiter((len(b) for b in bands), np.int64, len(bands))
+        first = self._first_paragraph[-1]
+        self._ids.extend(article_ids)
+        self._first_paragraph.extend((first + np.cumsum(counts)).tolist())
+        total = int(counts.sum())
+        if not total:
+            return
+        records = np.empty(total * BANDS, dtype=_RECORD)
+        records["hash"] = np.concatenate([b.reshape(-1) for b in bands])
+        records["paragraph"] = np.repeat(np.arange(first, first + total), BANDS)
+        self._buffer.append(records)
+        self._buffered += len(records)
+        if self._buffered >= BUFFER_RECORDS:
+            self._spool()
+
     def _spool(self) -> None:
         """Append the buffered records to their bucket files."""
         if not self._buffer:

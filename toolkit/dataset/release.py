@@ -467,17 +467,19 @@ def _first_pass(
     chunks = engine.chunks(sources, staging / ".spool", skip=skip, **options)
     for chunk in chunks:
         keep = []
+        kept: list[Prepared] = []  # indexed a chunk at a time (one array, not one each)
         for item in chunk.items:
             first.inputs += 1
             if isinstance(item, Prepared):
                 duplicate = _dedupe(item, seen_raw, seen_ids)
                 keep.append(duplicate is None)
                 if duplicate is None:
-                    index.add_bands(item.id, item.bands)
+                    kept.append(item)
                     first.publishers[item.publisher] += 1
                     continue
                 item = duplicate
             first.rejected.append(item)
+        index.add_many([i.id for i in kept], [i.bands for i in kept])
         if chunk.path is not None:
             first.spooled.append((chunk.path, keep))
         yield Progress("extract", first.inputs)
