@@ -264,14 +264,14 @@ class PageCache:
             table = self._table(segment).take([row for _, row in hits])
             reasons = table.column(REASON).to_pylist()
             details = table.column(DETAIL).to_pylist()
-            fields = [table.column(c).to_pylist() for c in _PREPARED]
-            bands = table.column(BANDS_COLUMN).to_pylist()
+            ids, raws, names, publishers = (table.column(c).to_pylist() for c in _PREPARED)
+            words, ends = _band_words(table.column(BANDS_COLUMN))
             for k, (i, _) in enumerate(hits):
                 if reasons[k] is not None:
-                    items[i] = Rejection(fields[2][k], reasons[k], details[k])
+                    items[i] = Rejection(names[k], reasons[k], details[k])
                     continue
-                array = np.frombuffer(bands[k], np.uint64).reshape(-1, BANDS)
-                items[i] = Prepared(*(f[k] for f in fields), array)
+                array = words[ends[k] : ends[k + 1]].reshape(-1, BANDS)
+                items[i] = Prepared(ids[k], raws[k], names[k], publishers[k], array)
                 where_row[i] = offset
                 offset += 1
             articles = pa.array([r is None for r in reasons], pa.bool_())
@@ -356,6 +356,21 @@ class PageCache:
         kept = sorted(self.directory.glob("digests-*.pkl"), key=lambda p: p.stat().st_mtime)
         for old in kept[:-_KEPT_DIGESTS]:
             old.unlink(missing_ok=True)
+
+
+def _band_words(column: pa.ChunkedArray) -> tuple[np.ndarray, list[int]]:
+    """The cached band hashes of a column of rows as one uint64 array and each row's
+    bounds in it (row k: words[ends[k]:ends[k + 1]]): views of the column's data, not a
+    bytes object and an array per row."""
+    array = column.combine_chunks()
+    assert array.type == pa.binary()  # 32-bit offsets (as _store writes the column)
+    offsets = np.frombuffer(array.buffers()[1], np.int32, len(array) + 1, array.offset * 4)
+    data = array.buffers()[2]
+    if data is None:  # only rejections: no hashes
+        return np.empty(0, np.uint64), [0] * (len(array) + 1)
+    words = np.frombuffer(data, np.uint64, len(data) // 8)
+    assert not (offsets % 8).any()  # whole hashes: each row is BANDS x 8 bytes a paragraph
+    return words, (offsets // 8).tolist()
 
 
 def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
