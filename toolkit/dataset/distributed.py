@@ -6,7 +6,7 @@ native build does (`release.build` with a `DatatroveEngine`):
 
 1. **extract** (T tasks): `ListedPages` reads the task's share of the input files and
    `ExtractArticles` wraps the toolkit's extractor: per chunk of pages one spool file
-   (typed `articles` rows and their digests, the explicit schema, lz4 Arrow IPC, the
+   (typed `articles` rows and their digests, the explicit schema, Arrow IPC, the
    same file the native workers write) and one file of `Prepared` items (id, raw hash,
    publisher, near-duplicate band hashes = the MinHash signature stage) or Rejections.
    Nothing is lost: every page is an item. The extraction cache is used as natively.
