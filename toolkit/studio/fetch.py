@@ -37,7 +37,13 @@ from typing import Any
 
 from toolkit.errors import StudioError
 from toolkit.studio.client import StudioClient
-from toolkit.studio.push import LIST_PAGE_SIZE, find_projects
+from toolkit.studio.push import (
+    LIST_PAGE_SIZE,
+    find_projects,
+    list_query,
+    task_page,
+    task_pages,
+)
 
 # Ids per export request. Each id is one query field and Django refuses more than 1000
 # fields (DATA_UPLOAD_MAX_NUMBER_FIELDS: HTTP 400), so 900 ids, a 15 KB request line (12
@@ -70,39 +76,14 @@ def fetch_users(client: StudioClient) -> dict[int, str]:
 
 def task_ids(client: StudioClient, project_id: int, page_size: int | None = None) -> list[int]:
     """The ids of every task of the project, sorted."""
-    page_size = page_size or LIST_PAGE_SIZE
-    ids: list[int] = []
-    page = 1
-    while True:
-        pager = client.call(
-            f"list page {page} of the tasks of project {project_id}",
-            client.sdk.tasks.list,
-            project=project_id,
-            page=page,
-            page_size=page_size,
-            fields="task_only",
-            include="id",
-        )
-        items = pager.items or []
-        ids.extend(int(t.id) for t in items)
-        total = getattr(pager.response, "total", None)
-        if not items or (total is not None and len(ids) >= total):
-            return sorted(set(ids))
-        page += 1
+    pages = task_pages(client, project_id, "id", page_size or LIST_PAGE_SIZE)
+    return sorted({int(t.id) for _, items in pages for t in items})
 
 
 def _id_bound(client: StudioClient, project_id: int, ordering: str) -> tuple[int, int | None]:
     """(task count, id of the first task in `ordering`): one task listed, cheap."""
-    pager = client.call(
-        f"count the tasks of project {project_id}",
-        client.sdk.tasks.list,
-        project=project_id,
-        page=1,
-        page_size=1,
-        fields="task_only",
-        include="id",
-        query=json.dumps({"ordering": [ordering]}),
-    )
+    what = f"count the tasks of project {project_id}"
+    pager = task_page(client, project_id, 1, 1, list_query(ordering), "id", what=what)
     items = pager.items or []
     total = int(getattr(pager.response, "total", 0) or 0)
     return total, (int(items[0].id) if items else None)

@@ -20,7 +20,13 @@ from typing import Any
 
 from toolkit.batches import batched
 from toolkit.studio.client import StudioClient
-from toolkit.studio.push import LIST_PAGE_SIZE, text_edited
+from toolkit.studio.push import (
+    LIST_PAGE_SIZE,
+    list_query,
+    task_page,
+    task_pages,
+    text_edited,
+)
 
 IMPORT_BATCH = 2000  # predictions per import request
 
@@ -58,13 +64,6 @@ def holding(version: str, yes: bool = True) -> dict[str, Any]:
     return _filter("predictions_model_versions", "contains" if yes else "not_contains", [version])
 
 
-def _query(filters: Sequence[dict[str, Any]]) -> str:
-    query: dict[str, Any] = {"ordering": ["tasks:id"]}
-    if filters:
-        query["filters"] = {"conjunction": "and", "items": list(filters)}
-    return json.dumps(query)
-
-
 def task_states(
     client: StudioClient,
     pid: int,
@@ -78,23 +77,12 @@ def task_states(
     pushed offsets). Label Studio loads every listed task's predictions (~1.2 ms a task
     once each holds a 65-region one, against ~0.4 ms without): filter where you can."""
     out: list[TaskState] = []
-    page = 1
-    while True:
-        pager = client.call(
-            f"list the tasks of project {pid}",
-            client.sdk.tasks.list,
-            project=pid,
-            fields="all",  # computes annotations_ids (task_only would leave it out)
-            include=(
-                "id,meta,data,total_annotations,cancelled_annotations,annotations_ids,"
-                "predictions_model_versions"
-            ),
-            page=page,
-            page_size=page_size,
-            query=_query(filters),
-            resolve_uri=False,
-        )
-        items = pager.items or []
+    include = (
+        "id,meta,data,total_annotations,cancelled_annotations,annotations_ids,"
+        "predictions_model_versions"
+    )
+    # fields="all" computes annotations_ids (task_only would leave it out)
+    for _, items in task_pages(client, pid, include, page_size, fields="all", filters=filters):
         for task in items:
             meta = task.meta if isinstance(task.meta, dict) else {}
             answers = max(
@@ -108,25 +96,13 @@ def task_states(
                     versions, text_edited(task),
                 )
             )  # fmt: skip
-        total = int(getattr(pager.response, "total", 0) or 0)
-        if len(items) < page_size or len(out) >= total:
-            return out
-        page += 1
+    return out
 
 
 def count_tasks(client: StudioClient, pid: int, filters: Sequence[dict[str, Any]] = ()) -> int:
     """How many tasks pass `filters` (the listing's total, one task loaded)."""
-    pager = client.call(
-        f"count the tasks of project {pid}",
-        client.sdk.tasks.list,
-        project=pid,
-        fields="task_only",
-        include="id",
-        page=1,
-        page_size=1,
-        query=_query(filters),
-        resolve_uri=False,
-    )
+    what = f"count the tasks of project {pid}"
+    pager = task_page(client, pid, 1, 1, list_query(filters=filters), "id", what=what)
     return int(getattr(pager.response, "total", 0) or 0)
 
 

@@ -43,7 +43,7 @@ import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -347,15 +347,26 @@ def _delete_project(client: StudioClient, pid: int) -> None:
 # ---------------------------------------------------------------- what the project holds
 
 
-def _task_page(
+def list_query(ordering: str = "tasks:id", filters: Sequence[dict[str, Any]] = ()) -> str:
+    """A task listing's `query`: an ordering (stable pages while we read) and Data
+    Manager filters, if any."""
+    query: dict[str, Any] = {"ordering": [ordering]}
+    if filters:
+        query["filters"] = {"conjunction": "and", "items": list(filters)}
+    return json.dumps(query)
+
+
+def task_page(
     client: StudioClient, pid: int, page: int, size: int, query: str | None,
-    include: str = "id,meta",
+    include: str = "id,meta", fields: str = "task_only", what: str | None = None,
 ) -> Any:  # fmt: skip
+    """One page of the project's tasks (the SDK's pager: `.items`, `.response.total`);
+    `what` names the call in errors."""
     return client.call(
-        f"list the tasks of project {pid}",
+        what or f"list the tasks of project {pid}",
         client.sdk.tasks.list,
         project=pid,
-        fields="task_only",
+        fields=fields,
         include=include,
         page=page,
         page_size=size,
@@ -364,15 +375,17 @@ def _task_page(
     )
 
 
-def _task_pages(
-    client: StudioClient, pid: int, include: str, page_size: int = LIST_PAGE_SIZE
-) -> Iterator[tuple[int, list[Any]]]:
-    """(task count, one page of tasks with the `include` fields), oldest task first."""
+def task_pages(
+    client: StudioClient, pid: int, include: str, page_size: int = LIST_PAGE_SIZE, *,
+    fields: str = "task_only", filters: Sequence[dict[str, Any]] = (),
+) -> Iterator[tuple[int, list[Any]]]:  # fmt: skip
+    """(task count, one page of tasks with the `include` fields), oldest task first; only
+    the tasks passing `filters`."""
     listed, page, total = 0, 1, None
-    order = json.dumps({"ordering": ["tasks:id"]})  # stable pages while we read
+    query = list_query(filters=filters)
     while total is None or listed < total:
         try:
-            pager = _task_page(client, pid, page, page_size, order, include)
+            pager = task_page(client, pid, page, page_size, query, include, fields)
         except StudioError as exc:
             if getattr(exc, "status_code", None) == 404 and page > 1:
                 break  # the server answers 404 past the last page
@@ -411,7 +424,7 @@ def list_existing(
     existing: Existing = {}
     listed, total = 0, None
     include = "id,meta" if edited is None else "id,meta,data"
-    for total, items in _task_pages(client, pid, include, page_size):
+    for total, items in task_pages(client, pid, include, page_size):
         for task in items:
             meta = _meta(task)
             # Tasks made outside the toolkit (no article id) are kept under "": counted, kept.
@@ -435,15 +448,15 @@ def _last(listing: Iterator[tuple[int, int, Existing]]) -> Existing:
 def _signature(client: StudioClient, pid: int) -> list[Any]:
     """Cheap fingerprint of the task set: count, newest task id and its article id, and
     the newest `updated_at` (moved by an edit of a task's text, or an annotation)."""
-    newest_first = json.dumps({"ordering": ["-tasks:id"]})
-    pager = _task_page(client, pid, 1, 1, newest_first)
+    newest_first = list_query("-tasks:id")
+    pager = task_page(client, pid, 1, 1, newest_first)
     items = pager.items or []
     total = int(pager.response.total or 0) if pager.response is not None else 0
     if not items:
         return [total, None, None, None]
     meta = _meta(items[0])
-    touched = json.dumps({"ordering": ["-tasks:updated_at"]})
-    latest = (_task_page(client, pid, 1, 1, touched, "id,updated_at").items or [None])[0]
+    touched = list_query("-tasks:updated_at")
+    latest = (task_page(client, pid, 1, 1, touched, "id,updated_at").items or [None])[0]
     updated = getattr(latest, "updated_at", None)
     return [total, int(items[0].id), meta.get("article_id"), str(updated) if updated else None]
 
@@ -693,7 +706,7 @@ def remove_duplicates(
         existing: Existing = {}
         extra: list[int] = []
         by_article: dict[str, list[Any]] = {}
-        for _, items in _task_pages(client, pid, _BUSY):
+        for _, items in task_pages(client, pid, _BUSY):
             for task in items:
                 meta = _meta(task)
                 article_id = str(meta.get("article_id") or "")
