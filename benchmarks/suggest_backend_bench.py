@@ -30,19 +30,9 @@ from typing import Any
 
 import httpx
 
-from benchmarks.suggest_bench import (
-    Log,
-    _tasks,
-    built_and_served,
-    gold_result,
-    log,
-    seed_gazetteer,
-)
-from toolkit.dataset.release import read_articles
-from toolkit.labels.pull import pull
+from benchmarks.suggest_bench import GoldProject, Log, built_and_served, log
 from toolkit.labels.suggest_backend import serving
 from toolkit.studio.client import StudioClient
-from toolkit.studio.push import PushEvent, push_release
 
 DEFAULT_N = 2000
 DEFAULT_GOLD = 100
@@ -78,28 +68,9 @@ def bench_backend(
     n_open: int = DEFAULT_OPEN,
     title: str = "bench-suggest-backend",
 ) -> dict[str, Any]:
-    log("push (the baseline)")
-    start = time.perf_counter()
-    result = None
-    for event in push_release(client, release, project_title=title):
-        if isinstance(event, PushEvent) and event.result is not None:
-            result = event.result
-    push_s = time.perf_counter() - start
-    assert result is not None and result.created > 0
-    pid = result.project_id
-    log(f"push took {push_s:.2f} s")
-
-    log(f"{gold} gold annotations through the API, then pull")
-    texts = {r["id"]: r["text"] for r in read_articles(release)}
-    gazetteer = seed_gazetteer()
-    tasks = sorted(_tasks(client, pid).items())
-    user = int(client.sdk.users.whoami().id)
-    for task_id, (article_id, _) in tasks[:gold]:
-        body = {"result": gold_result(texts[article_id], gazetteer), "completed_by": user,
-                "ground_truth": True, "lead_time": 60.0}  # fmt: skip
-        client.post_json(f"annotate task {task_id}", f"api/tasks/{task_id}/annotations/",
-                         json.dumps(body).encode(), idempotent=False)  # fmt: skip
-    pulled = pull(release, project=title, url=client.url, api_key=client._key)
+    project = GoldProject(client, release, title, log)
+    pid, tasks, push_s = project.pid, project.tasks, project.push_seconds
+    pulled = project.annotate(tasks[:gold])
 
     unannotated = [task_id for task_id, _ in tasks[gold:]]
     step = max(1, len(unannotated) // (2 * n_open))
@@ -127,7 +98,7 @@ def bench_backend(
     )
     client.sdk.projects.delete(pid)
     return {
-        "tasks": result.created,
+        "tasks": project.created,
         "gold_tasks": gold,
         "gold_entity_rows": pulled.tables.counts["entity_rows"],
         "push_seconds": push_s,

@@ -22,7 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,43 @@ def _tasks(client: StudioClient, pid: int) -> dict[int, tuple[str, str]]:
     return {t.task_id: (t.article_id or "", t.text_sha256 or "") for t in task_states(client, pid)}
 
 
+class GoldProject:
+    """The release pushed into a new project (timed: the baseline of every ratio), and
+    gold annotations posted through the API as an annotator would, then pulled."""
+
+    def __init__(self, client: StudioClient, release: Path, title: str, log: Log) -> None:
+        from toolkit.dataset.release import read_articles
+
+        self.client, self.release, self.title, self.log = client, release, title, log
+        log("push (the baseline)")
+        start = time.perf_counter()
+        result = None
+        for event in push_release(client, release, project_title=title):
+            if isinstance(event, PushEvent) and event.result is not None:
+                result = event.result
+        self.push_seconds = time.perf_counter() - start
+        assert result is not None and result.created > 0
+        log(f"push took {self.push_seconds:.2f} s")
+        self.created, self.pid = result.created, result.project_id
+        self.texts = {r["id"]: r["text"] for r in read_articles(release)}
+        self.gazetteer = seed_gazetteer()
+        self.tasks = sorted(_tasks(client, self.pid).items())  # (task id, (article, sha))
+        self.user = int(client.sdk.users.whoami().id)
+
+    def annotate(self, chosen: Sequence[tuple[int, tuple[str, str]]]) -> Any:
+        """Gold on these tasks, then a pull into the release; the pull's result."""
+        self.log(f"{len(chosen)} gold annotations through the API, then pull")
+        for task_id, (article_id, _) in chosen:
+            body = {"result": gold_result(self.texts[article_id], self.gazetteer),
+                    "completed_by": self.user, "ground_truth": True,
+                    "lead_time": 60.0}  # fmt: skip
+            self.client.post_json(f"annotate task {task_id}",
+                                  f"api/tasks/{task_id}/annotations/",
+                                  json.dumps(body).encode(), idempotent=False)  # fmt: skip
+        return pull(self.release, project=self.title, url=self.client.url,
+                    api_key=self.client._key)  # fmt: skip
+
+
 def bench_suggest(
     client: StudioClient,
     release: Path,
@@ -85,36 +122,10 @@ def bench_suggest(
     model: bool = True,
     title: str = "bench-suggest",
 ) -> dict[str, Any]:
-    from toolkit.dataset.release import read_articles
-
-    log("suggest: push (the baseline)")
-    start = time.perf_counter()
-    result = None
-    for event in push_release(client, release, project_title=title):
-        if isinstance(event, PushEvent) and event.result is not None:
-            result = event.result
-    push_s = time.perf_counter() - start
-    assert result is not None and result.created > 0
-    log(f"suggest: push took {push_s:.2f} s")
-    pid = result.project_id
-
-    log(f"suggest: {gold} gold annotations through the API")
-    texts = {r["id"]: r["text"] for r in read_articles(release)}
-    gazetteer = seed_gazetteer()
-    tasks = sorted(_tasks(client, pid).items())
-    user = int(client.sdk.users.whoami().id)
-
-    def annotate(chosen: list[tuple[int, tuple[str, str]]]) -> Any:
-        for task_id, (article_id, _) in chosen:
-            body = {"result": gold_result(texts[article_id], gazetteer), "completed_by": user,
-                    "ground_truth": True, "lead_time": 60.0}  # fmt: skip
-            client.post_json(f"annotate task {task_id}", f"api/tasks/{task_id}/annotations/",
-                             json.dumps(body).encode(), idempotent=False)  # fmt: skip
-        log("suggest: pull the gold into the release")
-        return pull(release, project=title, url=client.url, api_key=client._key)
-
+    project = GoldProject(client, release, title, log)
+    pid, tasks = project.pid, project.tasks
     more = max(1, gold // 10)
-    pulled = annotate(tasks[: gold - more])
+    pulled = project.annotate(tasks[: gold - more])
 
     cache = workdir / "suggest-cache"
     shutil.rmtree(cache, ignore_errors=True)
@@ -133,7 +144,7 @@ def bench_suggest(
     run_suggest("first (no cross-validation yet: gazetteer, propagation, stance)")
     run_suggest("again, nothing changed (keeps every prediction)")
     log(f"suggest: {more} more gold annotations, pulled (a new release, new gold)")
-    pulled = annotate(tasks[gold - more : gold])
+    pulled = project.annotate(tasks[gold - more : gold])
     run_suggest("after the pull (new gold: replacing every prediction)")
     evaluate_s = None
     if model:
@@ -146,19 +157,19 @@ def bench_suggest(
     client.sdk.projects.delete(pid)
     last = runs[-1]
     return {
-        "tasks": result.created,
+        "tasks": project.created,
         "gold_tasks": gold,
         "gold_entity_rows": pulled.tables.counts["entity_rows"],
         "model_enabled": model,
-        "push_seconds": push_s,
+        "push_seconds": project.push_seconds,
         "suggest_runs": runs,
         "evaluate_seconds": evaluate_s,
         "model_types": last["model_types"],
         "suggested_tasks": last["suggested"],
-        "ratio_suggest_first_vs_push_time": runs[0]["seconds"] / push_s,
-        "ratio_suggest_unchanged_vs_push_time": runs[1]["seconds"] / push_s,
-        "ratio_suggest_replacing_vs_push_time": runs[2]["seconds"] / push_s,
-        "ratio_suggest_last_vs_push_time": last["seconds"] / push_s,
+        "ratio_suggest_first_vs_push_time": runs[0]["seconds"] / project.push_seconds,
+        "ratio_suggest_unchanged_vs_push_time": runs[1]["seconds"] / project.push_seconds,
+        "ratio_suggest_replacing_vs_push_time": runs[2]["seconds"] / project.push_seconds,
+        "ratio_suggest_last_vs_push_time": last["seconds"] / project.push_seconds,
     }
 
 
