@@ -11,7 +11,6 @@ not the release's: one whose article the release lacks, one whose text changed s
 from __future__ import annotations
 
 import hashlib
-import json
 import signal
 import subprocess
 import sys
@@ -20,9 +19,17 @@ from typing import Any
 
 import pytest
 from seed_gold import export_tasks
-from test_suggest_studio import COPY, EXPECTED, NEW, Api, at, wait_until_answered
+from test_suggest_studio import (
+    COPY,
+    EXPECTED,
+    NEW,
+    Api,
+    at,
+    seeds_and_new_articles,
+    wait_until_answered,
+)
 
-from helpers import SEEDS, copy_seeds
+from helpers import SEEDS
 from toolkit.dataset.release import build, read_articles, wait_for_build
 from toolkit.labels.pull import pull
 from toolkit.labels.suggest_backend import ANNOTATED, NOT_IN_RELEASE, SUGGESTED, serving
@@ -57,12 +64,7 @@ def _import_task(api: Api, pid: int, text: str, article_id: str, sha: str) -> in
 @pytest.fixture(scope="module")
 def world(studio: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("suggest-backend")
-    pages = copy_seeds(root / "pages")
-    lines = [
-        json.dumps({"url": f"https://example.com/{k}", "title": f"Berita {k}", "text": v})
-        for k, v in NEW.items()
-    ]
-    (pages / "new.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    pages = seeds_and_new_articles(root / "pages")
     out = root / "news"
     wait_for_build(build([pages], out, name="news"))
     seeds = root / "seeds-only"

@@ -127,15 +127,21 @@ def wait_until_answered(client: Any, pid: int, n: int, timeout: float = 90.0) ->
         time.sleep(1.0)
 
 
-@pytest.fixture(scope="module")
-def world(studio: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("suggest-studio")
-    pages = copy_seeds(root / "pages")
+def seeds_and_new_articles(folder: Path) -> Path:
+    """The five seeds and the two articles written for these tests (a JSONL file)."""
+    pages = copy_seeds(folder)
     lines = [
         json.dumps({"url": f"https://example.com/{k}", "title": f"Berita {k}", "text": v})
         for k, v in NEW.items()
     ]
     (pages / "new.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return pages
+
+
+@pytest.fixture(scope="module")
+def world(studio: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("suggest-studio")
+    pages = seeds_and_new_articles(root / "pages")
     out = root / "news"
     wait_for_build(build([pages], out, name="news"))
     rows = {r["id"]: r for r in read_articles(out)}
